@@ -1,0 +1,1 @@
+"""Desktop services below the widgets: workspace, cache, sync client. Never imports Qt."""

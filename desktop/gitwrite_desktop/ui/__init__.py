@@ -1,0 +1,1 @@
+"""Qt widgets, item models and operations: the only package that imports PySide6."""

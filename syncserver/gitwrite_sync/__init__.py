@@ -1,0 +1,1 @@
+"""GitWrite sync server."""
