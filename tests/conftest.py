@@ -18,7 +18,7 @@ _AUTHOR = {
 
 @pytest.fixture(autouse=True)
 def scrubbed_env(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
-    """HOME points at an empty folder; every GIT_* variable is removed, then a fixed identity set."""
+    """HOME is an empty folder; every GIT_* variable is removed, then a fixed identity set."""
     saved = dict(os.environ)
     home = tmp_path_factory.mktemp("home")
     for key in list(os.environ):
