@@ -30,6 +30,10 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger(__name__)
 
+# Objects larger than this are stored whole and never used as a base (git's
+# core.bigFileThreshold default): deltas of huge files cost more memory and time than they save.
+BIG_FILE_THRESHOLD = 512 * 1024 * 1024
+
 
 @dataclass(frozen=True, slots=True)
 class Group:
@@ -148,80 +152,81 @@ def write_pack(
     size; otherwise its newer neighbour in the group is tried the same way, and failing both
     it is stored whole. ``f`` must be opened for reading too (``w+b``).
     """
-    pack = _PackFile(f, count, fmt, compression)
-    result = WrittenPack()
+    writer = _Writer(_PackFile(f, count, fmt, compression), store, fmt, max_depth)
     for group in groups:
-        _write_group(pack, store, group, max_depth, fmt, result)
-    result.checksum = pack.finish(count)
+        writer.write_group(group)
+    result = writer.result
+    result.checksum = writer.pack.finish(count)
+    crcs = writer.pack.crcs
     result.entries = sorted(
-        (hex_to_sha(sha), off, pack.crcs[sha]) for sha, off in pack.offsets.items()
+        (hex_to_sha(sha), offset, crcs[sha]) for sha, offset in writer.pack.offsets.items()
     )
     return result
 
 
-def _write_group(
-    pack: _PackFile,
-    store: BaseObjectStore,
-    group: Group,
-    max_depth: int,
-    fmt: ObjectFormat,
-    result: WrittenPack,
-) -> None:
-    """Write one group, keeping in memory only the versions still needed as bases."""
-    # Keep position i's content until every position planning to use it (and i + 1,
-    # which may fall back on it) has been written.
-    keep_until = list(range(1, len(group.shas) + 1))
-    for position, base in enumerate(group.bases):
-        if base is not None:
-            keep_until[base] = max(keep_until[base], position)
-    expiring: dict[int, list[int]] = {}
-    for position, until in enumerate(keep_until):
-        expiring.setdefault(until, []).append(position)
+@dataclass(slots=True)
+class _Writer:
+    pack: _PackFile
+    store: BaseObjectStore
+    fmt: ObjectFormat
+    max_depth: int
+    result: WrittenPack = field(default_factory=WrittenPack)
+    # Per group: content and chain depth of the versions that may still serve as bases.
+    contents: dict[int, tuple[int, bytes]] = field(default_factory=dict)
+    depths: dict[int, int] = field(default_factory=dict)
 
-    contents: dict[int, tuple[int, bytes]] = {}
-    depths: dict[int, int] = {}
-    for position, sha in enumerate(group.shas):
-        if sha not in pack.offsets and sha not in result.skipped:
-            _write_one(pack, store, group, position, max_depth, fmt, result, contents, depths)
-        for done in expiring.pop(position, []):
-            contents.pop(done, None)
+    def write_group(self, group: Group) -> None:
+        """Write one group, keeping in memory only the versions still needed as bases."""
+        # Keep position i's content until every position planning to use it (and i + 1,
+        # which may fall back on it) has been written.
+        keep_until = list(range(1, len(group.shas) + 1))
+        for position, base in enumerate(group.bases):
+            if base is not None:
+                keep_until[base] = max(keep_until[base], position)
+        expiring: dict[int, list[int]] = {}
+        for position, until in enumerate(keep_until):
+            expiring.setdefault(until, []).append(position)
+        self.contents.clear()
+        self.depths.clear()
+        for position, sha in enumerate(group.shas):
+            if sha not in self.pack.offsets and sha not in self.result.skipped:
+                self._write_one(group, position)
+            for done in expiring.pop(position, []):
+                self.contents.pop(done, None)
+        self.contents.clear()
 
-
-def _write_one(
-    pack: _PackFile,
-    store: BaseObjectStore,
-    group: Group,
-    position: int,
-    max_depth: int,
-    fmt: ObjectFormat,
-    result: WrittenPack,
-    contents: dict[int, tuple[int, bytes]],
-    depths: dict[int, int],
-) -> None:
-    """Write ``group.shas[position]``, as a delta if a good base is at hand."""
-    sha = group.shas[position]
-    loaded = _read_whole(store, sha, fmt)
-    if loaded is None:
-        result.skipped.add(sha)
-        return
-    type_num, raw = loaded
-    chosen: tuple[int, bytes] | None = None
-    planned = group.bases[position]
-    if planned is not None:
-        for candidate in dict.fromkeys((planned, position - 1)):
-            known = contents.get(candidate)
-            if known is None or known[0] != type_num or depths[candidate] >= max_depth:
-                continue
-            delta = _delta(known[1], raw)
-            if len(delta) < len(raw) // 2:
-                chosen = (candidate, delta)
-                break
-    if chosen is None:
-        pack.add(sha, type_num, raw, None)
-        depths[position] = 0
-    else:
-        pack.add(sha, type_num, chosen[1], group.shas[chosen[0]])
-        depths[position] = depths[chosen[0]] + 1
-        result.deltas += 1
-        result.max_depth = max(result.max_depth, depths[position])
-    contents[position] = (type_num, raw)
+    def _write_one(self, group: Group, position: int) -> None:
+        """Write ``group.shas[position]``, as a delta if a good base is at hand."""
+        sha = group.shas[position]
+        loaded = _read_whole(self.store, sha, self.fmt)
+        if loaded is None:
+            self.result.skipped.add(sha)
+            return
+        type_num, raw = loaded
+        planned = group.bases[position]
+        big = len(raw) > BIG_FILE_THRESHOLD
+        chosen: tuple[int, bytes] | None = None
+        if planned is not None and not big:
+            for candidate in dict.fromkeys((planned, position - 1)):
+                known = self.contents.get(candidate)
+                if (
+                    known is None
+                    or known[0] != type_num
+                    or self.depths[candidate] >= self.max_depth
+                ):
+                    continue
+                delta = _delta(known[1], raw)
+                if len(delta) < len(raw) // 2:
+                    chosen = (candidate, delta)
+                    break
+        if chosen is None:
+            self.pack.add(sha, type_num, raw, None)
+            self.depths[position] = 0
+        else:
+            base, delta = chosen
+            self.pack.add(sha, type_num, delta, group.shas[base])
+            self.depths[position] = self.depths[base] + 1
+            self.result.deltas += 1
+            self.result.max_depth = max(self.result.max_depth, self.depths[position])
+        if not big:
+            self.contents[position] = (type_num, raw)
