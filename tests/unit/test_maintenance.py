@@ -8,7 +8,8 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from dulwich.object_format import SHA1
+from dulwich.object_format import SHA1, ObjectFormat
+from dulwich.object_store import BaseObjectStore
 from dulwich.objects import Blob, Commit, ObjectID, Tag, Tree
 from dulwich.pack import OFS_DELTA, REF_DELTA, PackData, create_delta, load_pack_index
 from dulwich.refs import Ref
@@ -16,6 +17,7 @@ from dulwich.repo import Repo
 from tests.corpus import chapters
 from tests.savehistory import build_history
 
+from gitwrite import _packwrite
 from gitwrite._packorder import delta_bases
 from gitwrite.maintenance import RepackReport, objects_size, repack
 
@@ -333,3 +335,22 @@ def test_delta_bases_keep_depth_and_order(max_depth: int) -> None:
         if max_depth and count:
             capacity = max(s * (max_depth - s + 2) for s in range(1, max_depth + 2))
             assert wholes == -(-count // capacity)  # as few whole versions as the depth allows
+
+
+def test_pack_holding_an_unreadable_object_is_not_deleted(
+    history: Repo, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    history.object_store.pack_loose_objects()
+    [old] = pack_files(history)
+    before = all_objects(history)
+    victim = history.head()
+    real_read = _packwrite._read_whole
+
+    def failing_read(store: BaseObjectStore, sha: ObjectID, fmt: ObjectFormat) -> object:
+        return None if sha == victim else real_read(store, sha, fmt)
+
+    monkeypatch.setattr(_packwrite, "_read_whole", failing_read)
+    report = repack(history)
+    assert report.objects == len(before) - 1
+    assert old.exists() and len(pack_files(history)) == 2
+    assert all_objects(history) == before
