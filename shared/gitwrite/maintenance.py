@@ -114,7 +114,11 @@ def _old_packs(repo: Repo, pack_dir: Path) -> list[_OldPack]:
             continue
         if any(base.with_suffix(marker).exists() for marker in _KEEP_MARKERS):
             continue
-        index = load_pack_index(str(idx), fmt)
+        try:
+            index = load_pack_index(str(idx), fmt)
+        except Exception as exc:  # an unreadable index: leave that pack as it is
+            logger.warning("repack: cannot read %s (%s); leaving its pack alone", idx, exc)
+            continue
         try:
             packs.append(_OldPack(base, frozenset(index)))
         finally:
@@ -231,6 +235,10 @@ def repack(repo: Repo, *, max_depth: int = 50) -> RepackReport:
     the same path, at most ``max_depth`` deltas deep; commits, tags and objects no ref
     reaches are stored whole. Objects that cannot be read or are corrupt are left where
     they are (and logged), with the pack holding them.
+
+    ``repo``'s object store is closed at the end (dulwich reopens packs on demand), so no
+    other thread may be reading through the same ``Repo`` meanwhile; other processes and
+    other ``Repo`` objects may go on reading and saving.
 
     Args:
         repo: A repository on disk.

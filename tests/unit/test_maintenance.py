@@ -354,3 +354,15 @@ def test_pack_holding_an_unreadable_object_is_not_deleted(
     assert report.objects == len(before) - 1
     assert old.exists() and len(pack_files(history)) == 2
     assert all_objects(history) == before
+
+
+def test_pack_with_an_unreadable_index_is_left_alone(history: Repo) -> None:
+    history.object_store.pack_loose_objects()
+    [old] = pack_files(history)
+    old.with_suffix(".idx").chmod(0o644)
+    old.with_suffix(".idx").write_bytes(b"not an index")
+    blob = Blob.from_string(b"saved after the damage\n")
+    history.object_store.add_object(blob)
+    report = repack(history)
+    assert report.objects == 1
+    assert old.exists() and old.with_suffix(".idx").read_bytes() == b"not an index"
