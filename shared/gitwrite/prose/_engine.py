@@ -1,0 +1,170 @@
+"""Diffing sequences of text units (paragraphs, sentences, words) with diff-match-patch.
+
+diff-match-patch diffs strings of characters. To diff a sequence of units we give every
+distinct unit a character of its own (the library's ``linesToChars`` trick, for any unit)
+and diff the encoded strings; the result is mapped back to index ranges of the units.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from diff_match_patch import diff_match_patch
+
+from gitwrite.prose.tokens import PARAGRAPH_BREAK
+
+if TYPE_CHECKING:
+    from collections.abc import Sequence
+
+_FIRST_CODE = 0x100  # keep clear of ASCII, whose whitespace the library's cleanups look at
+_SURROGATES = range(0xD800, 0xE000)
+_LAST_CODE = 0x10FFFF
+_SEARCH_WINDOW = 4096
+
+
+def deadline_in(seconds: float) -> float:
+    """A deadline for :func:`diff_units`, as the ``time.time()`` value diff-match-patch uses.
+
+    Past the deadline diff-match-patch stops looking for the smallest diff and reports the
+    rest of the problem as one replacement: diffs get coarser, never wrong.
+    """
+    return time.time() + seconds
+
+
+@dataclass(frozen=True, slots=True)
+class Op:
+    """One step of a diff: ``a[a_start:a_end]`` became ``b[b_start:b_end]``.
+
+    ``equal`` steps have ranges of the same length holding equal units; other steps are
+    changes (an insertion or a deletion has one empty range).
+    """
+
+    equal: bool
+    a_start: int
+    a_end: int
+    b_start: int
+    b_end: int
+
+
+class _TooManyUnits(Exception):
+    """More distinct units than there are characters to encode them."""
+
+
+class _Encoder:
+    """Gives each distinct unit a character, the same one each time it is seen."""
+
+    def __init__(self) -> None:
+        self._codes: dict[str, str] = {}
+
+    def encode(self, units: Sequence[str]) -> str:
+        codes = self._codes
+        chars = []
+        for unit in units:
+            char = codes.get(unit)
+            if char is None:
+                code = _FIRST_CODE + len(codes)
+                if code >= _SURROGATES.start:
+                    code += len(_SURROGATES)
+                if code > _LAST_CODE:
+                    raise _TooManyUnits
+                char = codes[unit] = chr(code)
+            chars.append(char)
+        return "".join(chars)
+
+
+def diff_units(
+    a: Sequence[str], b: Sequence[str], deadline: float, *, semantic: bool = False
+) -> list[Op]:
+    """Diff two sequences of text units.
+
+    Args:
+        a: The old units.
+        b: The new units.
+        deadline: From :func:`deadline_in`; a diff still unfinished by then is coarser.
+        semantic: Run diff-match-patch's semantic cleanup, which folds short unchanged
+            stretches between changes into the changes, so the steps read as edits a
+            person made rather than the smallest possible edit.
+
+    Returns:
+        Steps covering both sequences in order; no two neighbouring steps are both changes.
+    """
+    # Set the common ends aside first: comparing equal strings is a memcmp, encoding them
+    # means hashing every one.
+    size = min(len(a), len(b))
+    head = 0
+    while head < size and a[head] == b[head]:
+        head += 1
+    tail = 0
+    while tail < size - head and a[-1 - tail] == b[-1 - tail]:
+        tail += 1
+    ops = [Op(True, 0, head, 0, head)] if head else []
+    ops += _diff_middle(a[head : len(a) - tail], b[head : len(b) - tail], head, deadline, semantic)
+    if tail:
+        ops.append(Op(True, len(a) - tail, len(a), len(b) - tail, len(b)))
+    return ops
+
+
+def _diff_middle(
+    a: Sequence[str], b: Sequence[str], offset: int, deadline: float, semantic: bool
+) -> list[Op]:
+    """Diff units with no common first or last unit, numbering them from ``offset``."""
+    if not a and not b:
+        return []
+    try:
+        encoder = _Encoder()
+        text_a, text_b = encoder.encode(a), encoder.encode(b)
+    except _TooManyUnits:
+        return [Op(False, offset, offset + len(a), offset, offset + len(b))]
+    dmp = diff_match_patch()
+    dmp.Diff_Timeout = 1.0  # any positive value: enables the half-match speed-up
+    diffs = dmp.diff_main(text_a, text_b, False, deadline)
+    if semantic:
+        dmp.diff_cleanupSemantic(diffs)
+    ops: list[Op] = []
+    i = j = offset
+    for kind, chunk in diffs:
+        size = len(chunk)
+        equal = kind == dmp.DIFF_EQUAL
+        start_i, start_j = i, j
+        if ops and ops[-1].equal == equal:  # extend the previous step of the same kind
+            start_i, start_j = ops[-1].a_start, ops[-1].b_start
+            ops.pop()
+        if kind != dmp.DIFF_INSERT:
+            i += size
+        if kind != dmp.DIFF_DELETE:
+            j += size
+        ops.append(Op(equal, start_i, i, start_j, j))
+    return ops
+
+
+def common_ends(texts: Sequence[str]) -> tuple[int, int]:
+    """How much all the texts share at their start and at their end, cut at paragraph breaks.
+
+    Returns:
+        ``(head, tail)``: every text starts with ``texts[0][:head]`` and ends with the last
+        ``tail`` characters of ``texts[0]``, the two do not overlap in any text, and each cut
+        lies just after a paragraph break (or at the very start or end).
+    """
+    first = texts[0]
+    dmp = diff_match_patch()
+    prefix = min(dmp.diff_commonPrefix(first, other) for other in texts[1:])
+    head = _last_break_end(first, prefix)
+    suffix = min(dmp.diff_commonSuffix(first, other) for other in texts[1:])
+    suffix = min(suffix, *(len(text) - head for text in texts))
+    found = PARAGRAPH_BREAK.search(first, len(first) - suffix)
+    return head, len(first) - found.end() if found else 0
+
+
+def _last_break_end(text: str, limit: int) -> int:
+    """The end of the last paragraph break within ``text[:limit]``, or 0."""
+    window = _SEARCH_WINDOW
+    while True:
+        start = max(0, limit - window)
+        end = 0
+        for match in PARAGRAPH_BREAK.finditer(text, start, limit):
+            end = match.end()
+        if end or start == 0:
+            return end
+        window *= 8
