@@ -8,13 +8,19 @@
     ├── InvalidPath            absolute, escaping, ``.git`` or otherwise unsafe file path
     ├── InvalidName            an exploration or milestone name git cannot store
     ├── UnknownRevision        a save, exploration or milestone that does not exist
+    │   └── UnknownExploration     no exploration of that name
     ├── UnknownFile            a file that is not in the given save
     ├── NothingToSave          nothing changed since the last save
     ├── UnsavedChanges         the operation would lose unsaved work
     ├── SaveConflict           the exploration moved while saving (another process saved)
-    ├── ExplorationError       exists already, is current, not merged...
+    ├── ExplorationError       an exploration operation that cannot be done as asked
+    │   ├── ExplorationExists      the name is taken (by an exploration or a milestone)
+    │   └── NotMerged              deleting it would lose saves merged nowhere
     ├── MilestoneError         exists already...
-    ├── MergeError             a merge is (or is not) in progress, or conflicts remain
+    ├── MergeError             a merge that cannot start, be completed or be aborted
+    │   ├── MergeInProgress        another merge waits to be completed or aborted
+    │   ├── NoMergeInProgress      nothing to complete or abort
+    │   └── UnresolvedConflicts    conflict markers remain in conflicted files
     └── AnnotationError        unknown annotation, bad range, bad status...
 
 Third-party exceptions (dulwich, OS errors about the repository) are translated at the
@@ -60,6 +66,13 @@ class UnknownRevision(GitWriteError):
         self.revision = revision
 
 
+class UnknownExploration(UnknownRevision):
+    def __init__(self, name: str) -> None:
+        super().__init__(name)
+        self.args = (f"no exploration called {name!r}",)
+        self.name = name
+
+
 class UnknownFile(GitWriteError):
     def __init__(self, path: str, revision: str) -> None:
         super().__init__(f"{path} does not exist in {revision}")
@@ -91,12 +104,56 @@ class ExplorationError(GitWriteError):
     """An exploration operation that cannot be done as asked."""
 
 
+class ExplorationExists(ExplorationError):
+    def __init__(self, name: str, taken_by: str) -> None:
+        super().__init__(f"cannot call an exploration {name!r}: the name is taken by {taken_by}")
+        self.name = name
+        self.taken_by = taken_by
+
+
+class NotMerged(ExplorationError):
+    def __init__(self, name: str, into: list[str]) -> None:
+        super().__init__(
+            f"exploration {name!r} has saves that are not in "
+            + " or ".join(repr(n) for n in into)
+            + "; merge it first, or delete it anyway (its saves will be lost)"
+        )
+        self.name = name
+        self.into = into
+
+
 class MilestoneError(GitWriteError):
     """A milestone operation that cannot be done as asked."""
 
 
 class MergeError(GitWriteError):
     """A merge that cannot start, be completed or be aborted as asked."""
+
+
+class MergeInProgress(MergeError):
+    def __init__(self, their_name: str, action: str) -> None:
+        super().__init__(
+            f"cannot {action}: the merge of {their_name!r} is in progress; "
+            "complete it or abort it first"
+        )
+        self.their_name = their_name
+        self.action = action
+
+
+class NoMergeInProgress(MergeError):
+    def __init__(self, action: str) -> None:
+        super().__init__(f"cannot {action}: no merge is in progress")
+        self.action = action
+
+
+class UnresolvedConflicts(MergeError):
+    def __init__(self, paths: list[str]) -> None:
+        super().__init__(
+            "conflict markers (<<<<<<< ... >>>>>>>) remain in "
+            + ", ".join(paths)
+            + "; choose the text to keep in each, then complete the merge"
+        )
+        self.paths = paths
 
 
 class AnnotationError(GitWriteError):
