@@ -1,0 +1,1 @@
+"""The server's database: engines (primary and replicas), sessions, models, migrations."""

@@ -1,0 +1,215 @@
+"""Tables. One schema serves SQLite (embedded default) and PostgreSQL (cluster).
+
+Git data lives in ``git_objects``: one row per object, holding either the whole object or
+a delta against another object of the same repository (``base_sha``; chains are capped at
+``MAX_DELTA_DEPTH``), zlib-compressed. That is a pack split into rows with its index
+built in: a 600 KB chapter saved 1,000 times costs one full copy plus 999 small deltas.
+Refs move only by compare-and-swap; every accepted ref change appends one ``events`` row
+numbered by the repository's ``seq`` counter, in the same transaction.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    MetaData,
+    String,
+    Text,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+MAX_DELTA_DEPTH = 50
+
+NAMING = {
+    "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+# SQLite only auto-increments INTEGER PRIMARY KEY; BigInteger elsewhere.
+BigId = BigInteger().with_variant(Integer(), "sqlite")
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING)
+
+
+class User(Base):
+    __tablename__ = "users"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    email: Mapped[str] = mapped_column(String(320), unique=True)
+    display_name: Mapped[str] = mapped_column(String(200))
+    password_hash: Mapped[str] = mapped_column(String(200))
+    is_active: Mapped[bool] = mapped_column(Boolean, default=True)
+    is_admin: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class RefreshToken(Base):
+    """A refresh token (only its SHA-256 is stored). Rotated on use: the used one is revoked
+    and points at its replacement; reuse of a revoked token revokes its whole family."""
+
+    __tablename__ = "refresh_tokens"
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    family_id: Mapped[str] = mapped_column(String(64), index=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    replaced_by: Mapped[str | None] = mapped_column(String(64), nullable=True)
+
+
+class RevokedAccessToken(Base):
+    """Access tokens revoked before they expire (logout), by their ``jti``."""
+
+    __tablename__ = "revoked_access_tokens"
+
+    jti: Mapped[str] = mapped_column(String(64), primary_key=True)
+    expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
+
+
+class RateCounter(Base):
+    """Fixed-window counters (login attempts), incremented atomically with an upsert."""
+
+    __tablename__ = "rate_counters"
+
+    key: Mapped[str] = mapped_column(String(400), primary_key=True)
+    window_start: Mapped[int] = mapped_column(BigInteger)
+    count: Mapped[int] = mapped_column(Integer)
+
+
+class Repository(Base):
+    __tablename__ = "repositories"
+    __table_args__ = (Index("ix_repositories_owner_updated", "owner_id", "updated_at"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    owner_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    name: Mapped[str] = mapped_column(String(100), unique=True)
+    description: Mapped[str] = mapped_column(Text, default="")
+    default_branch: Mapped[str] = mapped_column(String(200), default="main")
+    seq: Mapped[int] = mapped_column(BigInteger, default=0)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class Collaborator(Base):
+    """A user's role on a repository: owner, editor, writer or beta_reader."""
+
+    __tablename__ = "collaborators"
+
+    repo_id: Mapped[int] = mapped_column(
+        ForeignKey("repositories.id", ondelete="CASCADE"), primary_key=True
+    )
+    user_id: Mapped[int] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE"), primary_key=True, index=True
+    )
+    role: Mapped[str] = mapped_column(String(20))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class GitObject(Base):
+    __tablename__ = "git_objects"
+
+    repo_id: Mapped[int] = mapped_column(
+        ForeignKey("repositories.id", ondelete="CASCADE"), primary_key=True
+    )
+    sha: Mapped[str] = mapped_column(String(40), primary_key=True)
+    type_num: Mapped[int] = mapped_column(Integer)
+    size: Mapped[int] = mapped_column(BigInteger)
+    base_sha: Mapped[str | None] = mapped_column(String(40), nullable=True)
+    depth: Mapped[int] = mapped_column(Integer, default=0)
+    data: Mapped[bytes] = mapped_column(LargeBinary)
+
+
+class Ref(Base):
+    __tablename__ = "refs"
+
+    repo_id: Mapped[int] = mapped_column(
+        ForeignKey("repositories.id", ondelete="CASCADE"), primary_key=True
+    )
+    name: Mapped[str] = mapped_column(String(400), primary_key=True)
+    sha: Mapped[str] = mapped_column(String(40))
+
+
+class Event(Base):
+    """The append-only log: one row per accepted ref change, numbered per repository."""
+
+    __tablename__ = "events"
+
+    repo_id: Mapped[int] = mapped_column(
+        ForeignKey("repositories.id", ondelete="CASCADE"), primary_key=True
+    )
+    seq: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    ref: Mapped[str] = mapped_column(String(400))
+    old_sha: Mapped[str | None] = mapped_column(String(40), nullable=True)
+    new_sha: Mapped[str | None] = mapped_column(String(40), nullable=True)
+    user_id: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class CommitRow(Base):
+    """The commit index history needs: every commit of a repository with its time."""
+
+    __tablename__ = "commits"
+    __table_args__ = (Index("ix_commits_repo_created", "repo_id", "created_at"),)
+
+    repo_id: Mapped[int] = mapped_column(
+        ForeignKey("repositories.id", ondelete="CASCADE"), primary_key=True
+    )
+    sha: Mapped[str] = mapped_column(String(40), primary_key=True)
+    tree: Mapped[str] = mapped_column(String(40))
+    parents: Mapped[str] = mapped_column(Text, default="")
+    author_name: Mapped[str] = mapped_column(String(200))
+    author_email: Mapped[str] = mapped_column(String(320))
+    summary: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    words_added: Mapped[int] = mapped_column(Integer, default=0)
+    words_removed: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class Job(Base):
+    """The durable queue of background work, claimed with FOR UPDATE SKIP LOCKED."""
+
+    __tablename__ = "jobs"
+    __table_args__ = (Index("ix_jobs_state_run_at", "state", "run_at"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    kind: Mapped[str] = mapped_column(String(50))
+    payload: Mapped[str] = mapped_column(Text, default="{}")
+    state: Mapped[str] = mapped_column(String(20), default="queued")
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    run_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    locked_by: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    locked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    last_error: Mapped[str | None] = mapped_column(Text, nullable=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+__all__ = [
+    "MAX_DELTA_DEPTH",
+    "Base",
+    "Collaborator",
+    "CommitRow",
+    "Event",
+    "GitObject",
+    "Job",
+    "RateCounter",
+    "Ref",
+    "RefreshToken",
+    "Repository",
+    "RevokedAccessToken",
+    "User",
+]
