@@ -16,7 +16,9 @@
     ├── ExplorationError       an exploration operation that cannot be done as asked
     │   ├── ExplorationExists      the name is taken (by an exploration or a milestone)
     │   └── NotMerged              deleting it would lose saves merged nowhere
-    ├── MilestoneError         exists already...
+    ├── MilestoneError         a milestone operation that cannot be done as asked
+    │   ├── MilestoneExists        the name is taken (by a milestone or an exploration)
+    │   └── UnknownMilestone       no milestone of that name
     ├── MergeError             a merge that cannot start, be completed or be aborted
     │   ├── MergeInProgress        another merge waits to be completed or aborted
     │   ├── NoMergeInProgress      nothing to complete or abort
@@ -124,6 +126,20 @@ class NotMerged(ExplorationError):
 
 class MilestoneError(GitWriteError):
     """A milestone operation that cannot be done as asked."""
+
+
+class MilestoneExists(MilestoneError):
+    def __init__(self, name: str, tag: str, taken_by: str) -> None:
+        super().__init__(f"cannot call a milestone {name!r}: the name is taken by {taken_by}")
+        self.name = name
+        self.tag = tag
+        self.taken_by = taken_by
+
+
+class UnknownMilestone(MilestoneError):
+    def __init__(self, name: str) -> None:
+        super().__init__(f"no milestone called {name!r}")
+        self.name = name
 
 
 class MergeError(GitWriteError):
