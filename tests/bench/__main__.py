@@ -1,0 +1,34 @@
+"""Every benchmark in one run (``make bench``): the engine beside command-line git, the
+prose diff and merge, and the repack beside ``git gc --aggressive``.
+
+Pass ``--quick`` for a short smoke run (fewer rounds, 200 saves) while developing.
+"""
+
+from __future__ import annotations
+
+import argparse
+import platform
+import time
+
+from tests.bench import engine, prose, repack
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--quick", action="store_true")
+    args = parser.parse_args(argv)
+    rounds, saves = (5, 200) if args.quick else (21, 1000)
+    stamp = time.strftime("%Y-%m-%d %H:%M")
+    print(f"# GitWrite benchmarks, {stamp}, Python {platform.python_version()}")
+    print(f"# {platform.machine()}, {platform.system()}; medians; git {engine.git_version()}\n")
+    print("## Engine beside command-line git\n")
+    engine.main(["--rounds", str(rounds), "--saves", str(saves)])
+    print("\n## Prose diff and merge\n")
+    for name, ms in prose.run(rounds).items():
+        print(f"{ms:9.1f} ms  {name}")
+    print("\n## Repack beside git gc --aggressive\n")
+    repack.run(saves, 50, False)
+
+
+if __name__ == "__main__":
+    main()
