@@ -23,7 +23,13 @@
     │   ├── MergeInProgress        another merge waits to be completed or aborted
     │   ├── NoMergeInProgress      nothing to complete or abort
     │   └── UnresolvedConflicts    conflict markers remain in conflicted files
-    └── AnnotationError        unknown annotation, bad range, bad status...
+    └── AnnotationError        an annotation operation that cannot be done as asked
+        ├── UnknownAnnotation      no annotation with that id
+        ├── InvalidAnnotation      bad kind, status, body or suggestion
+        ├── InvalidRange           the range is not inside the file's text at that save
+        ├── UnreadableAnnotation   the stored JSON of an annotation is not valid
+        ├── QuoteNotFound          the quoted text is no longer in the file
+        └── AnnotationsMoved       the annotations ref moved while writing (lost race)
 
 Third-party exceptions (dulwich, OS errors about the repository) are translated at the
 boundary with ``raise ... from exc``.
@@ -174,3 +180,50 @@ class UnresolvedConflicts(MergeError):
 
 class AnnotationError(GitWriteError):
     """An annotation operation that cannot be done as asked."""
+
+
+class UnknownAnnotation(AnnotationError):
+    def __init__(self, annotation_id: str) -> None:
+        super().__init__(f"no annotation with id {annotation_id!r}")
+        self.annotation_id = annotation_id
+
+
+class InvalidAnnotation(AnnotationError):
+    def __init__(self, field: str, value: object, reason: str) -> None:
+        super().__init__(f"invalid {field} {value!r}: {reason}")
+        self.field = field
+        self.value = value
+        self.reason = reason
+
+
+class InvalidRange(AnnotationError):
+    def __init__(self, path: str, start: int, end: int, length: int, reason: str) -> None:
+        super().__init__(f"cannot annotate {path} from {start} to {end}: {reason}")
+        self.path = path
+        self.start = start
+        self.end = end
+        self.length = length
+        self.reason = reason
+
+
+class UnreadableAnnotation(AnnotationError):
+    def __init__(self, path: str, reason: str) -> None:
+        super().__init__(f"the stored annotation {path} cannot be read: {reason}")
+        self.path = path
+        self.reason = reason
+
+
+class QuoteNotFound(AnnotationError):
+    def __init__(self, annotation_id: str, path: str, quote: str) -> None:
+        shown = quote if len(quote) <= 60 else quote[:57] + "..."
+        super().__init__(f"the text {shown!r} cannot be found in {path} any more")
+        self.annotation_id = annotation_id
+        self.path = path
+        self.quote = quote
+
+
+class AnnotationsMoved(AnnotationError):
+    def __init__(self, expected: str | None, actual: str | None) -> None:
+        super().__init__("the annotations changed while writing (another process wrote); try again")
+        self.expected = expected
+        self.actual = actual
