@@ -485,9 +485,9 @@ class Project:
                 writes[path] = self._blob_text(sha)
         self.write_files(writes)
         index = self.repo.open_index()
-        for path in list(index.paths()):
-            if path.decode("utf-8", "surrogateescape") not in target:
-                del index[path]
+        for key in list(index.paths()):
+            if key.decode("utf-8", "surrogateescape") not in target:
+                del index[key]
         for path, (mode, sha) in target.items():
             full = self.root / path
             st = full.lstat()

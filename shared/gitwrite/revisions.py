@@ -47,7 +47,10 @@ def _resolve_base(repo: Repo, name: str, shown: str) -> Commit:
     refs = repo.refs
     candidates = [b"HEAD"] if name == "HEAD" else []
     encoded = name.encode("utf-8", "surrogateescape")
-    candidates += [b"refs/heads/" + encoded, b"refs/tags/" + encoded]
+    # Writers type names with spaces; explorations and milestones store them with '-'.
+    dashed = "-".join(name.split()).encode("utf-8", "surrogateescape")
+    for stored in dict.fromkeys([encoded, dashed]):
+        candidates += [b"refs/heads/" + stored, b"refs/tags/" + stored]
     for ref in candidates:
         try:
             sha = refs[ref]  # type: ignore[index]

@@ -265,3 +265,13 @@ def test_default_message_for_several_files() -> None:
     many = [FileChange(f"c{n}.md", ChangeKind.MODIFIED, 10, 2) for n in range(5)]
     assert default_message(many) == "5 files: +50 -10 words"
     assert default_message(many[:2]) == "c0.md, c1.md: +20 -4 words"
+
+
+def test_names_typed_with_spaces_resolve_to_milestones_and_explorations(project: Project) -> None:
+    first = project.head_id()
+    assert first is not None
+    project.milestones.create("sent to editor", "The first full draft")
+    project.explorations.create("darker ending")
+    assert project.commit("sent to editor").id == first
+    assert project.commit("darker ending").id == first
+    assert project.commit("sent to editor~0").id == first
