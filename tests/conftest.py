@@ -8,6 +8,9 @@ from pathlib import Path
 
 import pytest
 
+# Database fixtures (PostgreSQL server, fresh migrated databases per test): see that module.
+pytest_plugins = ["tests.integration.databases"]
+
 _AUTHOR = {
     "GIT_AUTHOR_NAME": "Test Writer",
     "GIT_AUTHOR_EMAIL": "writer@example.com",

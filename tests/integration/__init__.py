@@ -1,0 +1,1 @@
+"""Tests against real services (PostgreSQL, server processes); marked ``integration``."""
