@@ -26,8 +26,12 @@ from sqlalchemy.ext.asyncio import (
 )
 
 
-def make_engine(url: str, *, pool_size: int = 10) -> AsyncEngine:
-    """An async engine for ``url`` with the settings GitWrite relies on."""
+def make_engine(url: str, *, pool_size: int = 10, sqlite_foreign_keys: bool = True) -> AsyncEngine:
+    """An async engine for ``url`` with the settings GitWrite relies on.
+
+    ``sqlite_foreign_keys=False`` is for migrations only: SQLite rebuilds a table to alter
+    it (copy, drop, rename), which enforced foreign keys would cascade into other tables.
+    """
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
         engine = create_async_engine(
@@ -40,7 +44,7 @@ def make_engine(url: str, *, pool_size: int = 10) -> AsyncEngine:
             cursor = dbapi_conn.cursor()
             cursor.execute("PRAGMA journal_mode=WAL")
             cursor.execute("PRAGMA synchronous=NORMAL")
-            cursor.execute("PRAGMA foreign_keys=ON")
+            cursor.execute(f"PRAGMA foreign_keys={'ON' if sqlite_foreign_keys else 'OFF'}")
             cursor.execute("PRAGMA busy_timeout=30000")
             cursor.close()
 
