@@ -313,9 +313,11 @@ class Merger:
         index.write()
 
     def _restore(self, tree_id: ObjectID, paths: Iterable[str]) -> None:
-        """Put ``paths`` (and the whole index) back as they are in ``tree_id``."""
-        forced = {p: (0, _FORCE_WRITE) for p in paths}
-        self.project.checkout_tree(tree_id, previous=forced)
+        """Put ``paths`` (and the whole index) back as they are in ``tree_id``; every
+        other file must already hold its version there, and is not rewritten."""
+        previous = self.project.tree_entries(tree_id)
+        previous.update({p: (0, _FORCE_WRITE) for p in paths})
+        self.project.checkout_tree(tree_id, previous=previous)
 
     # -- ending a merge -------------------------------------------------------------
 

@@ -234,6 +234,7 @@ def test_abort_restores_exactly_the_last_save(project: Project) -> None:
     conflict_in_chapter_one(project)
     before = disk(project)
     head = project.head_id()
+    untouched = (project.root / "chapter-04.md").stat().st_ino
 
     assert project.explorations.merge(THEIRS).status is MergeStatus.CONFLICTS
     assert disk(project) != before
@@ -244,6 +245,7 @@ def test_abort_restores_exactly_the_last_save(project: Project) -> None:
     after = disk(project)
     assert after.pop("scratch.md") == b"Mine.\n"  # the writer's own new file is kept
     assert after == before
+    assert (project.root / "chapter-04.md").stat().st_ino == untouched  # not rewritten
     assert project.head_id() == head
     assert project.unsaved_paths() == ["scratch.md"]
     index = project.repo.open_index()
