@@ -29,6 +29,7 @@ from dulwich.repo import Repo
 
 from gitwrite import prose
 from gitwrite.errors import (
+    MergeInProgress,
     NotAProject,
     NothingToSave,
     ProjectExists,
@@ -297,8 +298,14 @@ class Project:
         """Save every change, or only ``paths``, as one new save on the current exploration.
 
         The message defaults to a summary such as ``chapter-03.md: +120 words``. Raises
-        `NothingToSave` when nothing changed (unless ``allow_empty``, used by merges).
+        `NothingToSave` when nothing changed (unless ``allow_empty``, used by merges), and
+        `MergeInProgress` during a merge unless it is the merge save (``extra_parents``):
+        a plain save would record conflict markers and drop the merge's second parent.
         """
+        extra_parents = list(extra_parents)
+        if not extra_parents and os.path.exists(os.path.join(self.repo.controldir(), "MERGE_HEAD")):
+            state = self.explorations.merge_state()
+            raise MergeInProgress(state.their_name if state else "another exploration", "save")
         only = {check_path(p) for p in paths} if paths is not None else None
         head_id = self.head_id()
         index = self.repo.open_index()

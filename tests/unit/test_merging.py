@@ -517,3 +517,19 @@ def test_conflict_markers_are_recognised_but_not_markdown_rules() -> None:
     assert has_markers("a\n>>>>>>>\n")
     assert not has_markers("Title\n=======\n\nText\n")
     assert not has_markers("> quoted <<<<<<< inline\n")
+
+
+def test_a_plain_save_is_refused_while_a_merge_is_in_progress(project: Project) -> None:
+    ours, theirs = conflict_in_chapter_one(project)
+    project.explorations.merge(THEIRS)
+    half = project.read("chapter-01.md").replace("<<<<<<< main story\n", "", 1)
+    write(project, {"chapter-01.md": half})
+    # Saving now would record conflict markers as an ordinary one-parent save, and
+    # abort would then "restore" the half-merged text: only complete or abort may save.
+    with pytest.raises(MergeInProgress) as info:
+        project.save("Autosave")
+    assert info.value.their_name == THEIRS
+    assert project.head_id() == ours.encode()
+    assert project.read("chapter-01.md") == half
+    save = project.explorations.complete_merge({"chapter-01.md": "Resolved.\n"})
+    assert save.parents == (ours, theirs)
