@@ -287,6 +287,12 @@ class Project:
         if unsaved:
             raise UnsavedChanges(unsaved, action)
 
+    def refuse_during_merge(self, action: str) -> None:
+        """Raise `MergeInProgress` while a merge waits to be completed or aborted."""
+        if os.path.exists(os.path.join(self.repo.controldir(), "MERGE_HEAD")):
+            state = self.explorations.merge_state()
+            raise MergeInProgress(state.their_name if state else "another exploration", action)
+
     def save(
         self,
         message: str | None = None,
@@ -303,9 +309,8 @@ class Project:
         a plain save would record conflict markers and drop the merge's second parent.
         """
         extra_parents = list(extra_parents)
-        if not extra_parents and os.path.exists(os.path.join(self.repo.controldir(), "MERGE_HEAD")):
-            state = self.explorations.merge_state()
-            raise MergeInProgress(state.their_name if state else "another exploration", "save")
+        if not extra_parents:
+            self.refuse_during_merge("save")
         only = {check_path(p) for p in paths} if paths is not None else None
         head_id = self.head_id()
         index = self.repo.open_index()
@@ -509,6 +514,7 @@ class Project:
         self, at: str, paths: Iterable[str] | None = None, message: str | None = None
     ) -> SaveInfo:
         """Bring back files (or the whole project) as they were at a save, as a NEW save."""
+        self.refuse_during_merge("restore")
         commit = self.commit(at)
         target = self.tree_entries(commit.tree)
         head = self.head_entries()
@@ -530,6 +536,7 @@ class Project:
 
     def revert(self, save: str, message: str | None = None) -> SaveInfo:
         """Undo one save: apply the opposite of its changes on top of the current text."""
+        self.refuse_during_merge("undo a save")
         commit = self.commit(save)
         parent_tree = peel_to_commit(self.repo, commit.parents[0]).tree if commit.parents else None
         before, after = self.tree_entries(parent_tree), self.tree_entries(commit.tree)

@@ -533,3 +533,16 @@ def test_a_plain_save_is_refused_while_a_merge_is_in_progress(project: Project) 
     assert project.read("chapter-01.md") == half
     save = project.explorations.complete_merge({"chapter-01.md": "Resolved.\n"})
     assert save.parents == (ours, theirs)
+
+
+def test_restore_and_undo_are_refused_while_a_merge_is_in_progress(project: Project) -> None:
+    first = project.history(limit=100)[-1].id
+    conflict_in_chapter_one(project)
+    project.explorations.merge(THEIRS)
+    on_disk = project.read("chapter-01.md")
+    with pytest.raises(MergeInProgress):
+        project.restore(first, paths=["chapter-01.md"])
+    with pytest.raises(MergeInProgress):
+        project.revert(project.history(limit=1)[0].id)
+    assert project.read("chapter-01.md") == on_disk
+    assert project.explorations.merge_state() is not None
