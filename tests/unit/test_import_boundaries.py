@@ -51,7 +51,7 @@ def test_desktop_core_imports_no_qt() -> None:
 
 
 def test_server_imports_no_desktop_or_qt() -> None:
-    assert violations("gitwrite_sync", QT + ("gitwrite_desktop",)) == []
+    assert violations("gitwrite_sync", (*QT, "gitwrite_desktop")) == []
 
 
 @pytest.mark.parametrize("package", sorted(PACKAGES))

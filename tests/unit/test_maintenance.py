@@ -14,12 +14,12 @@ from dulwich.objects import Blob, Commit, ObjectID, Tag, Tree
 from dulwich.pack import OFS_DELTA, REF_DELTA, PackData, create_delta, load_pack_index
 from dulwich.refs import Ref
 from dulwich.repo import Repo
-from tests.corpus import chapters
-from tests.savehistory import build_history
 
 from gitwrite import _packwrite
 from gitwrite._packorder import delta_bases
 from gitwrite.maintenance import RepackReport, objects_size, repack
+from tests.corpus import chapters
+from tests.savehistory import build_history
 
 
 def all_objects(repo: Repo) -> dict[bytes, tuple[int, bytes]]:
