@@ -160,8 +160,23 @@ class Merger:
         our_branch = project.current_branch
         if branch == our_branch:
             raise MergeError(f"{their_name!r} is the current exploration; it cannot merge itself")
+        theirs = explorations.resolve(branch).id
+        return self.merge_commit(theirs, their_name, branch, message)
+
+    def merge_commit(
+        self, theirs: ObjectID, their_name: str, their_branch: str, message: str | None = None
+    ) -> MergeOutcome:
+        """Merge the save ``theirs`` into the current exploration, as `merge` does.
+
+        `merge` names an exploration; this takes any save, such as the server's copy of a
+        branch after a fetch (``their_name`` is what the writer sees, ``their_branch``
+        the ref it came from, kept in the merge state).
+        """
+        project, explorations = self.project, self.explorations
+        self.refuse_if_merging(f"merge {their_name!r}")
+        our_branch = project.current_branch
         project.require_saved(f"merge {their_name!r}")
-        ours, theirs = project.head_id(), explorations.resolve(branch).id
+        ours = project.head_id()
         if ours is None:
             raise MergeError("the current exploration has no save yet")
         if explorations.is_ancestor(theirs, ours):
@@ -171,7 +186,9 @@ class Merger:
             raise MergeError(f"{their_name!r} shares no save with the current exploration")
         base = bases[0]
         our_name = explorations.display_name(our_branch)
-        text = message or default_message(their_name, our_name, explorations.main_branch, branch)
+        text = message or default_message(
+            their_name, our_name, explorations.main_branch, their_branch
+        )
         our_tree = project.commit(ours.decode()).tree
         plan = self._plan(
             project.tree_entries(project.commit(base.decode()).tree),
@@ -194,7 +211,7 @@ class Merger:
             )
         state = MergeState(
             their_name=their_name,
-            their_branch=branch,
+            their_branch=their_branch,
             their_head=theirs.decode(),
             our_branch=our_branch,
             our_head=ours.decode(),
