@@ -24,6 +24,7 @@ Errors::
 from __future__ import annotations
 
 import io
+import stat
 import struct
 import zlib
 from pathlib import Path
@@ -51,18 +52,26 @@ if TYPE_CHECKING:
 
     from dulwich.object_format import ObjectFormat
     from dulwich.object_store import BaseObjectStore
-    from dulwich.objects import ObjectID
+    from dulwich.objects import ObjectID, ShaFile
     from dulwich.repo import Repo
 
     from gitwrite._packwalk import PathGroup
 
-__all__ = ["MAX_DEPTH", "MissingBases", "PackError", "apply_pack", "build_push_pack"]
+__all__ = [
+    "MAX_DEPTH",
+    "MissingBases",
+    "PackError",
+    "apply_pack",
+    "build_push_pack",
+    "missing_links",
+]
 
 # The server's storage caps delta chains at 50 (``gitwrite_sync.db.models.MAX_DELTA_DEPTH``);
 # chains in a pack stay within the same bound so it can keep them as they are.
 MAX_DEPTH = 50
 # Objects above this are sent whole: deltas of huge files cost more than they save.
 BIG_OBJECT = 64 * 1024 * 1024
+_GITLINK = 0o160000
 _EMPTY_PACK_LEN = 32  # header (12) + SHA-1 trailer (20) of a pack with no objects
 
 
@@ -300,3 +309,37 @@ def _hex(sha: object) -> str:
     if isinstance(sha, bytes):
         return sha_to_hex(RawObjectID(sha)).decode() if len(sha) == 20 else sha.decode()
     return str(sha)
+
+
+def _links(obj: ShaFile) -> list[ObjectID]:
+    if isinstance(obj, Commit):
+        return [obj.tree, *obj.parents]
+    if isinstance(obj, Tree):
+        return [
+            e.sha
+            for e in obj.iteritems()
+            if e.sha is not None and e.mode is not None and stat.S_IFMT(e.mode) != _GITLINK
+        ]
+    if isinstance(obj, Tag):
+        return [obj.object[1]]
+    return []
+
+
+def missing_links(repo: Repo, ids: Iterable[ObjectID]) -> set[ObjectID]:
+    """Objects that the commits, trees and tags among ``ids`` refer to and ``repo`` lacks.
+
+    When a repository's objects were complete before a pack arrived, an empty answer for
+    the pack's ids means they are complete after it too (git's connectivity check).
+    """
+    store = repo.object_store
+    new = set(ids)
+    lacking: set[ObjectID] = set()
+    for sha in new:
+        type_num, raw = store.get_raw(sha)
+        cls = _CHECKED.get(type_num)
+        if cls is None:
+            continue
+        for link in _links(cls.from_raw_string(type_num, raw, sha=sha)):
+            if link not in new and link not in lacking and link not in store:
+                lacking.add(link)
+    return lacking
