@@ -16,7 +16,7 @@ from diff_match_patch import diff_match_patch
 from gitwrite.prose.tokens import PARAGRAPH_BREAK
 
 if TYPE_CHECKING:
-    from collections.abc import Sequence
+    from collections.abc import Callable, Sequence
 
 _FIRST_CODE = 0x100  # keep clear of ASCII, whose whitespace the library's cleanups look at
 _SURROGATES = range(0xD800, 0xE000)
@@ -99,11 +99,59 @@ def diff_units(
     tail = 0
     while tail < size - head and a[-1 - tail] == b[-1 - tail]:
         tail += 1
-    ops = [Op(True, 0, head, 0, head)] if head else []
+    ops = [Op(True, 0, head, 0, head)]
     ops += _diff_middle(a[head : len(a) - tail], b[head : len(b) - tail], head, deadline, semantic)
-    if tail:
-        ops.append(Op(True, len(a) - tail, len(a), len(b) - tail, len(b)))
-    return ops
+    ops.append(Op(True, len(a) - tail, len(a), len(b) - tail, len(b)))
+    return _joined(ops)
+
+
+def diff_anchored(
+    a: Sequence[str],
+    b: Sequence[str],
+    deadline: float,
+    anchors: Sequence[Callable[[str], bool]],
+) -> list[Op]:
+    """Diff two sequences of units matching only the units of the first anchor kind (say,
+    sentences and not the spaces between them), then diffing what lies between each two
+    matched anchors the same way with the remaining anchor kinds, then plainly.
+
+    A plain diff may just as well match a space as a sentence; this one never gives up a
+    sentence to keep a space.
+    """
+    if not anchors:
+        return diff_units(a, b, deadline)
+    anchor, rest = anchors[0], anchors[1:]
+    a_anchors = [i for i, unit in enumerate(a) if anchor(unit)]
+    b_anchors = [j for j, unit in enumerate(b) if anchor(unit)]
+    matched = [
+        (a_anchors[op.a_start + k], b_anchors[op.b_start + k])
+        for op in diff_units([a[i] for i in a_anchors], [b[j] for j in b_anchors], deadline)
+        if op.equal
+        for k in range(op.a_end - op.a_start)
+    ]
+    ops: list[Op] = []
+    i0 = j0 = 0
+    for i, j in [*matched, (len(a), len(b))]:
+        ops += (
+            Op(op.equal, op.a_start + i0, op.a_end + i0, op.b_start + j0, op.b_end + j0)
+            for op in diff_anchored(a[i0:i], b[j0:j], deadline, rest)
+        )
+        ops.append(Op(True, i, min(i + 1, len(a)), j, min(j + 1, len(b))))
+        i0, j0 = i + 1, j + 1
+    return _joined(ops)
+
+
+def _joined(ops: list[Op]) -> list[Op]:
+    """The steps without empty ones, neighbouring steps of the same kind made one."""
+    out: list[Op] = []
+    for op in ops:
+        if op.a_start == op.a_end and op.b_start == op.b_end:
+            continue
+        if out and out[-1].equal == op.equal:
+            last = out.pop()
+            op = Op(op.equal, last.a_start, op.a_end, last.b_start, op.b_end)
+        out.append(op)
+    return out
 
 
 def _diff_middle(

@@ -1,38 +1,39 @@
 """Three-way merge of token sequences: both sides' changes, each kept once, or a conflict.
 
-Each side's changes against the base are found as hunks (a base range and what replaced
-it). Hunks of the two sides that touch the same base tokens *interact*; interacting hunks
-form a cluster. A cluster changed by one side only takes that side's version; a cluster both
-sides changed identically takes it once; any other cluster is a conflict. Before giving up
-on a cluster, pure insertions and deletions are slid along runs of equal tokens (deleting
-"``S2`` + space" is the same edit as deleting "space + ``S2``") to find a placement where the
-two sides no longer interact.
+Each side's changes against the base are found as hunks. Hunks of the two sides that
+*interact* (see :func:`~gitwrite.prose._hunks.interact`) form a cluster. A cluster changed
+by one side takes that side's version; a cluster both sides changed alike takes it once; any
+other cluster is a conflict. Before a cluster is called a conflict, its hunks are rewritten
+as equivalent edits (a change split so that the part the other side also made stands alone;
+insertions and deletions slid along equal tokens) looking for a way to write them where
+they stop interacting or become the same edit.
 """
 
 from __future__ import annotations
 
 import itertools
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from gitwrite.prose._engine import diff_units
+from gitwrite.prose._hunks import (
+    BOTH,
+    MAX_SLIDE,
+    OURS,
+    THEIRS,
+    Hunk,
+    collide,
+    hunks_of,
+    interact,
+    order,
+    pair_twins,
+    slides,
+    split_on,
+)
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
 
-OURS, THEIRS = 0, 1
-_MAX_SLIDE = 4
 _MAX_COMBINATIONS = 256
-
-
-@dataclass(frozen=True, slots=True)
-class Hunk:
-    """One side's change: ``base[start:end]`` was replaced by ``tokens``."""
-
-    side: int
-    start: int
-    end: int
-    tokens: tuple[str, ...]
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,9 +58,8 @@ def merge_tokens(
     ours: Sequence[str],
     theirs: Sequence[str],
     *,
-    strict: bool,
+    words: bool,
     deadline: float,
-    semantic: bool = False,
 ) -> list[Segment] | None:
     """Merge two edited versions of a token sequence.
 
@@ -67,82 +67,52 @@ def merge_tokens(
         base: The common ancestor's tokens.
         ours: Our version's tokens.
         theirs: Their version's tokens.
-        strict: Hunks of the two sides interact as soon as they touch, so every change must
-            be separated from the other side's by at least one unchanged token (used for
-            words). When False (sentences), touching hunks stay apart unless one side's
-            insertion lands against a non-blank token the other side removed or changed.
+        words: Whether the tokens are words (else sentences and the spaces between them).
+            Changes to words conflict as soon as they touch (see
+            :func:`~gitwrite.prose._hunks.interact`), and are diffed with semantic cleanup.
         deadline: For the diffs (see :func:`~gitwrite.prose._engine.deadline_in`).
-        semantic: Diff with semantic cleanup (coarser, more human hunks).
 
     Returns:
-        Segments in order, or None if they fail to reassemble the three inputs (a bug).
+        Segments covering the three sequences in order, or None if they would not reassemble
+        the three inputs exactly (which would be a bug, reported as a conflict by the caller).
     """
-    hunks = _hunks(OURS, base, ours, deadline, semantic) + _hunks(
-        THEIRS, base, theirs, deadline, semantic
+    strict = words
+    hunks = pair_twins(
+        hunks_of(OURS, base, ours, deadline, words=words)
+        + hunks_of(THEIRS, base, theirs, deadline, words=words)
     )
-    hunks.sort(key=_order)
-    for cluster in _clusters(hunks, base, strict):
-        if _two_sided(cluster) and not _same_change(cluster, base):
-            _slide_apart(hunks, cluster, base, strict)
+    for rewrite in (_split_shared_parts, _slide_apart):
+        for cluster in _clusters(hunks, base, strict):
+            if _two_sided(cluster) and not _same_result(cluster, base):
+                hunks = pair_twins(rewrite(hunks, cluster, base, strict))
     segments: list[Segment] = []
     position = 0
-    for cluster in _clusters(hunks, base, strict):
+    shared = [[hunk] for hunk in hunks if hunk.side == BOTH]
+    for cluster in sorted(_clusters(hunks, base, strict) + shared, key=lambda c: order(c[0])):
         start = min(hunk.start for hunk in cluster)
         end = max(hunk.end for hunk in cluster)
+        if start < position:
+            return None  # a shared change inside another cluster: cannot happen, by design
         if position < start:
-            unchanged = "".join(base[position:start])
-            segments.append(Segment(unchanged, unchanged, unchanged, unchanged))
+            segments.append(_unchanged("".join(base[position:start])))
         segments.append(_segment(cluster, base, start, end))
         position = end
     if position < len(base):
-        unchanged = "".join(base[position:])
-        segments.append(Segment(unchanged, unchanged, unchanged, unchanged))
+        segments.append(_unchanged("".join(base[position:])))
     if not _reassembles(segments, base, ours, theirs):
         return None
     return segments
 
 
-def _order(hunk: Hunk) -> tuple[int, int, int]:
-    return hunk.start, hunk.end, hunk.side
-
-
-def _hunks(
-    side: int, base: Sequence[str], other: Sequence[str], deadline: float, semantic: bool
-) -> list[Hunk]:
-    return [
-        Hunk(side, op.a_start, op.a_end, tuple(other[op.b_start : op.b_end]))
-        for op in diff_units(base, other, deadline, semantic=semantic)
-        if not op.equal
-    ]
-
-
-def _interact(one: Hunk, two: Hunk, base: Sequence[str], strict: bool) -> bool:
-    """Whether hunks of different sides touch the same text (see :func:`merge_tokens`)."""
-    if strict:
-        return one.start <= two.end and two.start <= one.end
-    if one.start < two.end and two.start < one.end:
-        return True  # overlapping ranges, or an insertion strictly inside the other's range
-    if one.start == one.end and two.start == two.end:
-        return one.start == two.start
-    if one.start == one.end:
-        return _insertion_meets(one.start, two, base)
-    if two.start == two.end:
-        return _insertion_meets(two.start, one, base)
-    return False
-
-
-def _insertion_meets(point: int, hunk: Hunk, base: Sequence[str]) -> bool:
-    """Whether an insertion at ``point`` is anchored on a non-blank token ``hunk`` changed."""
-    if point == hunk.end:
-        return not base[hunk.end - 1].isspace()
-    if point == hunk.start:
-        return not base[hunk.start].isspace()
-    return False
+def _unchanged(text: str) -> Segment:
+    return Segment(text, text, text, text)
 
 
 def _clusters(hunks: list[Hunk], base: Sequence[str], strict: bool) -> list[list[Hunk]]:
-    """Group sorted hunks into clusters of (transitively) interacting hunks, in order."""
-    parent = list(range(len(hunks)))
+    """The ``OURS`` and ``THEIRS`` hunks grouped into clusters of (transitively)
+    interacting hunks, in order. ``BOTH`` hunks are left out: they interact with nothing."""
+    sided = sorted((h for h in hunks if h.side != BOTH), key=order)
+    parent = list(range(len(sided)))
 
     def root(i: int) -> int:
         while parent[i] != i:
@@ -150,26 +120,21 @@ def _clusters(hunks: list[Hunk], base: Sequence[str], strict: bool) -> list[list
             i = parent[i]
         return i
 
-    by_side = [[i for i, h in enumerate(hunks) if h.side == side] for side in (OURS, THEIRS)]
-    theirs = by_side[THEIRS]
-    first = 0
-    for i in by_side[OURS]:
-        hunk = hunks[i]
-        while first < len(theirs) and hunks[theirs[first]].end < hunk.start:
-            first += 1
-        for j in theirs[first:]:
-            if hunks[j].start > hunk.end:
-                break
-            if _interact(hunk, hunks[j], base, strict):
+    for i, hunk in enumerate(sided):
+        for j in range(i + 1, len(sided)):
+            other = sided[j]
+            if other.start > hunk.end:
+                break  # sorted by start: no later hunk can reach back to this one
+            if other.side != hunk.side and interact(hunk, other, base, strict):
                 parent[root(j)] = root(i)
     groups: dict[int, list[Hunk]] = {}
-    for i, hunk in enumerate(hunks):
+    for i, hunk in enumerate(sided):
         groups.setdefault(root(i), []).append(hunk)
-    return sorted(groups.values(), key=lambda group: _order(group[0]))
+    return sorted(groups.values(), key=lambda group: order(group[0]))
 
 
 def _two_sided(cluster: list[Hunk]) -> bool:
-    return len({hunk.side for hunk in cluster}) == 2
+    return {OURS, THEIRS} <= {hunk.side for hunk in cluster}
 
 
 def _apply(cluster: list[Hunk], side: int, base: Sequence[str], start: int, end: int) -> str:
@@ -177,7 +142,7 @@ def _apply(cluster: list[Hunk], side: int, base: Sequence[str], start: int, end:
     parts: list[str] = []
     position = start
     for hunk in cluster:
-        if hunk.side == side:
+        if hunk.side in (side, BOTH):
             parts += base[position : hunk.start]
             parts += hunk.tokens
             position = hunk.end
@@ -185,7 +150,7 @@ def _apply(cluster: list[Hunk], side: int, base: Sequence[str], start: int, end:
     return "".join(parts)
 
 
-def _same_change(cluster: list[Hunk], base: Sequence[str]) -> bool:
+def _same_result(cluster: list[Hunk], base: Sequence[str]) -> bool:
     start = min(hunk.start for hunk in cluster)
     end = max(hunk.end for hunk in cluster)
     return _apply(cluster, OURS, base, start, end) == _apply(cluster, THEIRS, base, start, end)
@@ -195,66 +160,56 @@ def _segment(cluster: list[Hunk], base: Sequence[str], start: int, end: int) -> 
     ours = _apply(cluster, OURS, base, start, end)
     theirs = _apply(cluster, THEIRS, base, start, end)
     sides = {hunk.side for hunk in cluster}
-    merged = ours if sides == {OURS} or ours == theirs else theirs if sides == {THEIRS} else None
+    merged: str | None = None
+    if THEIRS not in sides or ours == theirs:
+        merged = ours
+    elif OURS not in sides:
+        merged = theirs
     return Segment("".join(base[start:end]), ours, theirs, merged)
 
 
-def _slides(hunk: Hunk, base: Sequence[str]) -> list[Hunk]:
-    """The hunk and its equivalent placements, nearest first (replacements never move)."""
-    found = [hunk]
-    for step in (1, -1):
-        moved = hunk
-        for _ in range(_MAX_SLIDE):
-            moved_or_none = _slide_once(moved, base, step)
-            if moved_or_none is None:
+def _split_shared_parts(
+    hunks: list[Hunk], cluster: list[Hunk], base: Sequence[str], strict: bool
+) -> list[Hunk]:
+    """Split each hunk of the cluster that includes a hunk of the other side (see
+    :func:`~gitwrite.prose._hunks.split_on`) so that the shared part can pair up."""
+    out = [hunk for hunk in hunks if hunk not in cluster]
+    for hunk in cluster:
+        for other in cluster:
+            if other.side != hunk.side and (parts := split_on(hunk, other, base)) is not None:
+                out += parts
                 break
-            moved = moved_or_none
-            found.append(moved)
-    return sorted(found, key=lambda h: abs(h.start - hunk.start))
+        else:
+            out.append(hunk)
+    return out
 
 
-def _slide_once(hunk: Hunk, base: Sequence[str], step: int) -> Hunk | None:
-    start, end, tokens = hunk.start, hunk.end, hunk.tokens
-    if start == end and tokens:  # an insertion rotates through the equal tokens beside it
-        if step > 0 and start < len(base) and tokens[0] == base[start]:
-            return replace(hunk, start=start + 1, end=end + 1, tokens=(*tokens[1:], base[start]))
-        if step < 0 and start > 0 and tokens[-1] == base[start - 1]:
-            return replace(
-                hunk, start=start - 1, end=end - 1, tokens=(base[start - 1], *tokens[:-1])
-            )
-        return None
-    if not tokens and start < end:  # a deletion moves along a run of equal tokens
-        if step > 0 and end < len(base) and base[start] == base[end]:
-            return replace(hunk, start=start + 1, end=end + 1)
-        if step < 0 and start > 0 and base[start - 1] == base[end - 1]:
-            return replace(hunk, start=start - 1, end=end - 1)
-    return None
-
-
-def _slide_apart(hunks: list[Hunk], cluster: list[Hunk], base: Sequence[str], strict: bool) -> None:
-    """Move the cluster's hunks in place (in ``hunks``) so the two sides stop interacting,
-    if some combination of equivalent placements achieves that; otherwise leave them."""
-    options = [_slides(hunk, base) for hunk in cluster]
-    while len(options) > 1 and _count(options) > _MAX_COMBINATIONS:
+def _slide_apart(
+    hunks: list[Hunk], cluster: list[Hunk], base: Sequence[str], strict: bool
+) -> list[Hunk]:
+    """The hunks with the cluster's insertions and deletions, and those of hunks right
+    beside it, moved (within ``MAX_SLIDE`` tokens) to the nearest placement where no hunk of
+    one side interacts with a different hunk of the other; unchanged if there is none."""
+    low = min(hunk.start for hunk in cluster) - 2 * MAX_SLIDE - 1
+    high = max(hunk.end for hunk in cluster) + 2 * MAX_SLIDE + 1
+    nearby = [h for h in hunks if h not in cluster and h.end >= low and h.start <= high]
+    beside = [h for h in nearby if any(h.start <= c.end and c.start <= h.end for c in cluster)]
+    movable = [*cluster, *(h for h in beside if h.side != BOTH)]
+    fixed = [h for h in nearby if h not in movable]
+    options = [slides(hunk, base) for hunk in movable]
+    while _count(options) > _MAX_COMBINATIONS:
         longest = max(range(len(options)), key=lambda i: len(options[i]))
         options[longest] = options[longest][:-1]
     if _count(options) == 1:
-        return
-    low = min(hunk.start for hunk in cluster) - _MAX_SLIDE - 1
-    high = max(hunk.end for hunk in cluster) + _MAX_SLIDE + 1
-    members = set(cluster)
-    nearby = [h for h in hunks if h not in members and h.end >= low and h.start <= high]
+        return hunks
     combinations = sorted(
         itertools.product(*options),
-        key=lambda combo: sum(abs(h.start - o.start) for h, o in zip(combo, cluster, strict=True)),
+        key=lambda combo: sum(abs(h.start - o.start) for h, o in zip(combo, movable, strict=True)),
     )
     for combo in combinations[1:]:
-        placed = sorted([*combo, *nearby], key=_order)
-        if _separate(placed, list(combo), base, strict):
-            for old, new in zip(cluster, combo, strict=True):
-                hunks[hunks.index(old)] = new
-            hunks.sort(key=_order)
-            return
+        if _separate(list(combo), fixed, base, strict):
+            return [hunk for hunk in hunks if hunk not in movable] + list(combo)
+    return hunks
 
 
 def _count(options: list[list[Hunk]]) -> int:
@@ -264,16 +219,17 @@ def _count(options: list[list[Hunk]]) -> int:
     return total
 
 
-def _separate(placed: list[Hunk], moved: list[Hunk], base: Sequence[str], strict: bool) -> bool:
-    """Whether no moved hunk interacts with the other side, nor touches its own side."""
+def _separate(moved: list[Hunk], nearby: list[Hunk], base: Sequence[str], strict: bool) -> bool:
+    """Whether the moved hunks interact with no different hunk of the other side, and
+    neither overlap nor insert at the same place as the other hunks of their own side."""
     for hunk in moved:
-        for other in placed:
+        for other in itertools.chain(moved, nearby):
             if other is hunk:
                 continue
-            if other.side != hunk.side:
-                if _interact(hunk, other, base, strict):
+            if {hunk.side, other.side} == {OURS, THEIRS}:
+                if not hunk.same_edit(other) and interact(hunk, other, base, strict):
                     return False
-            elif hunk.start <= other.end and other.start <= hunk.end:
+            elif collide(hunk, other):
                 return False
     return True
 

@@ -5,20 +5,20 @@
 2. Where both sides changed the same paragraphs, the region is merged again finer:
    sentences (with the spaces between them as tokens of their own), and inside a sentence
    both sides changed, words. A finer merge of a paragraph is taken only if it keeps every
-   change of both sides exactly once (checked afresh on the result, see
-   :func:`_keeps_each_change_once`).
+   change of both sides exactly once (checked afresh on the result by
+   :func:`gitwrite.prose._check.keeps_each_change_once`).
 3. Paragraphs that still conflict are written whole between git-style diff3 markers.
 """
 
 from __future__ import annotations
 
 import re
-from collections import Counter
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from merge3 import Merge3
 
+from gitwrite.prose._check import keeps_each_change_once
 from gitwrite.prose._engine import common_ends, deadline_in, diff_units
 from gitwrite.prose._threeway import Segment, merge_tokens
 from gitwrite.prose.tokens import (
@@ -38,7 +38,7 @@ MERGE_TIMEOUT = 5.0
 which can only turn a clean merge into a conflict, never lose or duplicate text."""
 
 _EDGES = re.compile(r"(\s*)(.*?)(\s*)", re.DOTALL)
-_BLANK_TAIL = re.compile(r"\n((?:[^\S\r\n]*\r?\n)+)\Z")
+_BLANK_TAIL = re.compile(r"\n((?:[^\S\n]*\n)+)\Z")
 
 
 @dataclass(frozen=True, slots=True)
@@ -106,7 +106,10 @@ def merge_text(
             pieces.append("".join(group[1]))
     pieces.append(base[len(base) - tail :])
     labels = (ours_label, base_label, theirs_label)
-    return _render(_coalesce(pieces), labels, _newline(ours, theirs, base))
+    pieces = _coalesce(pieces)
+    if not any(isinstance(piece, _Conflict) for piece in pieces):
+        return MergeResult("".join(piece for piece in pieces if isinstance(piece, str)), 0)
+    return _render(pieces, labels, _newline(base, ours, theirs))
 
 
 class _Matcher:
@@ -157,7 +160,7 @@ def _refine(base: str, ours: str, theirs: str, *, deadline: float) -> list[str |
         _sentence_units(base),
         _sentence_units(ours),
         _sentence_units(theirs),
-        strict=False,
+        words=False,
         deadline=deadline,
     )
     if segments is None:
@@ -169,9 +172,8 @@ def _refine(base: str, ours: str, theirs: str, *, deadline: float) -> list[str |
                 split_words(segment.base),
                 split_words(segment.ours),
                 split_words(segment.theirs),
-                strict=True,
+                words=True,
                 deadline=deadline,
-                semantic=True,
             )
             finer += words if words is not None else [segment]
         else:
@@ -199,39 +201,13 @@ def _paragraph_groups(segments: list[Segment]) -> list[list[Segment]]:
 
 
 def _piece(group: list[Segment]) -> str | _Conflict:
-    if _keeps_each_change_once(group):
+    if keeps_each_change_once(group):
         return "".join(segment.merged or "" for segment in group)
     return _Conflict(
         "".join(s.base for s in group),
         "".join(s.ours for s in group),
         "".join(s.theirs for s in group),
     )
-
-
-def _keeps_each_change_once(group: list[Segment]) -> bool:
-    """Check a merged group from scratch: every segment takes the side that changed it (or
-    the one change both made), and the merged words are exactly ours + theirs - base,
-    counting a change both sides made once."""
-    expected: Counter[str] = Counter()
-    for segment in group:
-        merged = segment.merged
-        if merged is None:
-            return False
-        if segment.theirs == segment.base:
-            taken_right = merged == segment.ours
-        elif segment.ours == segment.base:
-            taken_right = merged == segment.theirs
-        else:  # both sides changed it: only acceptable if they made the same change
-            taken_right = merged == segment.ours == segment.theirs
-            expected.subtract(split_words(segment.ours))
-            expected.update(split_words(segment.base))
-        if not taken_right:
-            return False
-    expected.update(split_words("".join(s.ours for s in group)))
-    expected.update(split_words("".join(s.theirs for s in group)))
-    expected.subtract(split_words("".join(s.base for s in group)))
-    merged_words = Counter(split_words("".join(s.merged or "" for s in group)))
-    return {word: n for word, n in expected.items() if n} == dict(merged_words)
 
 
 def _coalesce(pieces: list[str | _Conflict]) -> list[str | _Conflict]:
@@ -253,11 +229,9 @@ def _coalesce(pieces: list[str | _Conflict]) -> list[str | _Conflict]:
 
 
 def _newline(*texts: str) -> str:
-    """The line ending of the first text that has one (``\\n`` if none has)."""
-    for text in texts:
-        if "\n" in text:
-            return "\r\n" if "\r\n" in text else "\n"
-    return "\n"
+    """``\r\n`` if most line breaks of the texts are ``\r\n``, else ``\n``."""
+    crlf = sum(text.count("\r\n") for text in texts)
+    return "\r\n" if crlf and 2 * crlf >= sum(text.count("\n") for text in texts) else "\n"
 
 
 def _render(
