@@ -1,0 +1,112 @@
+"""Timings of the prose diff and merge on real novels (medians, in milliseconds).
+
+Run with ``.venv/bin/python -m tests.bench.prose``. Targets from the design: comparing War
+and Peace with a copy that has one paragraph rewritten under 300 ms (aim ~50 ms), the word
+statistics of the same under 20 ms. Not a test: timings on a shared machine are noisy.
+"""
+
+from __future__ import annotations
+
+import argparse
+import random
+import statistics
+import time
+from collections.abc import Callable
+
+from gitwrite.prose import compare_text, merge_text, split_paragraphs, split_sentences, word_stats
+from tests.corpus import novel
+
+
+def median_ms(fn: Callable[[], object], repeat: int) -> float:
+    samples = []
+    for _ in range(repeat):
+        start = time.perf_counter()
+        fn()
+        samples.append(time.perf_counter() - start)
+    return statistics.median(samples) * 1000
+
+
+def rewrite(paragraph: str) -> str:
+    """The paragraph's sentences in reverse order, a word changed and a sentence added."""
+    body = paragraph.rstrip("\n")
+    sentences = [s.strip() for s in split_sentences(body)]
+    words = " ".join(reversed(sentences)).split(" ")
+    words[len(words) // 2] = "suddenly"
+    return " ".join(words) + " And then it rained." + paragraph[len(body) :]
+
+
+def long_paragraph_index(paragraphs: list[str], near: float) -> int:
+    """The first paragraph of several sentences at or after the fraction ``near`` of the text."""
+    index = int(len(paragraphs) * near)
+    while len(split_sentences(paragraphs[index])) < 3:
+        index += 1
+    return index
+
+
+def edited(text: str, count: int, seed: int) -> str:
+    """The text with ``count`` paragraphs rewritten, chosen at random."""
+    paragraphs = split_paragraphs(text)
+    rng = random.Random(seed)
+    for index in rng.sample(range(len(paragraphs)), count):
+        if len(split_sentences(paragraphs[index])) > 1:
+            paragraphs[index] = rewrite(paragraphs[index])
+    return "".join(paragraphs)
+
+
+def run(repeat: int) -> dict[str, float]:
+    results: dict[str, float] = {}
+    war = novel("war_and_peace")
+    paragraphs = split_paragraphs(war)
+    index = long_paragraph_index(paragraphs, 0.5)
+    one = "".join([*paragraphs[:index], rewrite(paragraphs[index]), *paragraphs[index + 1 :]])
+    results["War and Peace, one paragraph rewritten: compare_text"] = median_ms(
+        lambda: compare_text(war, one), repeat
+    )
+    results["War and Peace, one paragraph rewritten: word_stats"] = median_ms(
+        lambda: word_stats(war, one), repeat
+    )
+
+    pride = novel("pride_and_prejudice")
+    sentence = "It is a truth universally acknowledged"
+    saved = pride.replace(sentence, "It is a truth almost universally acknowledged", 1)
+    results["Pride and Prejudice, one word inserted: compare_text"] = median_ms(
+        lambda: compare_text(pride, saved), repeat
+    )
+    results["Pride and Prejudice, one word inserted: word_stats"] = median_ms(
+        lambda: word_stats(pride, saved), repeat
+    )
+    far = edited(pride, 200, seed=1)
+    results["Pride and Prejudice, 200 paragraphs rewritten: compare_text"] = median_ms(
+        lambda: compare_text(pride, far), max(1, repeat // 4)
+    )
+    results["Pride and Prejudice, 200 paragraphs rewritten: word_stats"] = median_ms(
+        lambda: word_stats(pride, far), max(1, repeat // 4)
+    )
+
+    other = long_paragraph_index(paragraphs, 0.7)
+    ours = one
+    theirs = "".join([*paragraphs[:other], rewrite(paragraphs[other]), *paragraphs[other + 1 :]])
+    results["War and Peace, merge of edits to two paragraphs"] = median_ms(
+        lambda: merge_text(war, ours, theirs), repeat
+    )
+    sentences = split_sentences(paragraphs[index])
+    first = "".join(["Rewritten first sentence. ", *sentences[1:]])
+    last = "".join([*sentences[:-1], "A rewritten last sentence.\n\n"])
+    ours = "".join([*paragraphs[:index], first, *paragraphs[index + 1 :]])
+    theirs = "".join([*paragraphs[:index], last, *paragraphs[index + 1 :]])
+    results["War and Peace, merge of edits to two sentences of one paragraph"] = median_ms(
+        lambda: merge_text(war, ours, theirs), repeat
+    )
+    return results
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--repeat", type=int, default=21, help="runs per figure (median)")
+    args = parser.parse_args()
+    for name, ms in run(args.repeat).items():
+        print(f"{ms:9.1f} ms  {name}")
+
+
+if __name__ == "__main__":
+    main()
