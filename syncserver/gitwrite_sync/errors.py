@@ -9,11 +9,15 @@ where one fits), a message for people and structured ``details``::
     ServerError                       code
      ├── Malformed                    malformed        (not JSON, wrong types)
      ├── InvalidInput                 invalid          (well-formed, value not allowed)
+     │    ├── InvalidPack             invalid_pack     (pack does not parse, bad objects)
+     │    └── MissingObjects          missing_objects  (a new history is not complete)
      ├── Unauthenticated              unauthenticated  (no, bad, expired, revoked token)
      ├── Forbidden                    forbidden        (the role does not allow it)
      │    └── RefNotAllowed           invalid_ref      (no one may push to that ref)
      ├── NotFound                     not_found        (or not visible to this user)
      ├── Conflict                     conflict         (already exists, last owner)
+     │    ├── NotFastForward          not_fast_forward (would drop saves; force refused)
+     │    └── StaleRef                stale            (a ref moved: compare-and-swap lost)
      ├── TooLarge                     too_large
      ├── RateLimited                  rate_limited     (``retry_after`` seconds)
      └── Unavailable                  unavailable      (database unreachable)
@@ -67,8 +71,49 @@ class NotFound(ServerError):
     code = ErrorCode.NOT_FOUND.value
 
 
+class InvalidPack(InvalidInput):
+    """A pack that does not parse, fails its checksum, or holds an object git would refuse."""
+
+    code = ErrorCode.INVALID_PACK.value
+
+
+class MissingObjects(InvalidInput):
+    """Objects a new history needs are in neither the pack nor the repository."""
+
+    code = ErrorCode.MISSING_OBJECTS.value
+
+    def __init__(self, message: str, missing: list[str] | tuple[str, ...] = ()) -> None:
+        shown = sorted(missing)[:20]
+        super().__init__(message, missing=" ".join(shown), count=str(len(missing)))
+        self.missing = tuple(missing)
+
+
 class Conflict(ServerError):
     code = "conflict"
+
+
+class NotFastForward(Conflict):
+    """The update would drop saves from a ref and the push did not (or may not) force it."""
+
+    code = ErrorCode.NOT_FAST_FORWARD.value
+
+
+class StaleRef(Conflict):
+    """A ref no longer has the id a compare-and-swap expected; ``current`` holds where the
+    refs are now (a push answers ``stale`` with them rather than an error)."""
+
+    code = "stale"
+
+    def __init__(self, ref: str, expected: str, current: str | None) -> None:
+        super().__init__(
+            f"ref {ref!r} moved: expected {expected}, it is at {current or 'nothing'}",
+            ref=ref,
+            expected=expected,
+            current=current or "",
+        )
+        self.ref = ref
+        self.expected = expected
+        self.current = current
 
 
 class TooLarge(ServerError):
@@ -91,11 +136,15 @@ __all__ = [
     "Conflict",
     "Forbidden",
     "InvalidInput",
+    "InvalidPack",
     "Malformed",
+    "MissingObjects",
+    "NotFastForward",
     "NotFound",
     "RateLimited",
     "RefNotAllowed",
     "ServerError",
+    "StaleRef",
     "TooLarge",
     "Unauthenticated",
     "Unavailable",
