@@ -47,7 +47,13 @@ from gitwrite._channel import (
     SyncError,
     SyncStats,
 )
-from gitwrite.packs import MissingBases, PackError, apply_pack, build_push_pack, missing_links
+from gitwrite.packs import (
+    IncompleteHistory,
+    MissingBases,
+    PackError,
+    apply_pack,
+    build_push_pack,
+)
 from gitwrite.protocol import (
     PROTOCOL_VERSION,
     ZERO_ID,
@@ -300,15 +306,18 @@ class SyncClient:
         assert isinstance(answer, FetchResult)
         self.stats.last_fetch_pack = len(answer.pack)
         try:
-            stored = await asyncio.to_thread(apply_pack, local, answer.pack)
-        except MissingBases as exc:
+            stored = await asyncio.to_thread(apply_pack, local, answer.pack, complete=True)
+        except (MissingBases, IncompleteHistory) as exc:
             raise SyncError(ErrorCode.MISSING_OBJECTS, str(exc)) from exc
         except PackError as exc:
             raise SyncError(ErrorCode.INVALID_PACK, str(exc)) from exc
-        lacking = await asyncio.to_thread(_lacking, local, answer.refs.values(), stored)
-        if lacking:
-            shown = ", ".join(sorted(lacking)[:3])
-            raise SyncError(ErrorCode.MISSING_OBJECTS, f"the fetched history lacks {shown}")
+        store = local.object_store
+        absent = [
+            t for t in answer.refs.values() if t != ZERO_ID and ObjectID(t.encode()) not in store
+        ]
+        if absent:
+            shown = ", ".join(sorted(absent)[:3])
+            raise SyncError(ErrorCode.MISSING_OBJECTS, f"the server's refs point at {shown}")
         remotes.record(local, self.remote, answer.refs, complete=not wanted, source=repo)
         self._heard(repo, answer.seq)
         return Fetched(
@@ -345,10 +354,3 @@ class SyncClient:
         from gitwrite.syncing import sync_branch
 
         return await sync_branch(self, project, repo, **options)
-
-
-def _lacking(local: Repo, targets: Iterable[str], stored: set[ObjectID]) -> set[str]:
-    """Ref targets, and objects the new objects refer to, that ``local`` does not have."""
-    store = local.object_store
-    absent = {t for t in targets if t != ZERO_ID and ObjectID(t.encode()) not in store}
-    return absent | {sha.decode() for sha in missing_links(local, stored)}

@@ -18,13 +18,13 @@ Errors::
 
     GitWriteError (gitwrite.errors)
     └── PackError          a pack that cannot be built or stored
-        └── MissingBases       a thin pack refers to objects this repository lacks
+        ├── MissingBases       a thin pack has deltas against objects this repository lacks
+        └── IncompleteHistory  its objects refer to objects that are nowhere
 """
 
 from __future__ import annotations
 
 import io
-import stat
 import struct
 import zlib
 from pathlib import Path
@@ -32,7 +32,7 @@ from typing import TYPE_CHECKING
 
 from dulwich.errors import ApplyDeltaError, ChecksumMismatch, ObjectFormatException
 from dulwich.object_store import DiskObjectStore
-from dulwich.objects import Commit, RawObjectID, Tag, Tree, hex_to_sha, sha_to_hex
+from dulwich.objects import RawObjectID, hex_to_sha, sha_to_hex
 from dulwich.pack import (
     OFS_DELTA,
     REF_DELTA,
@@ -42,28 +42,28 @@ from dulwich.pack import (
     pack_object_header,
 )
 
+from gitwrite._packcheck import InvalidObject, check_objects, object_types
 from gitwrite._packorder import delta_bases
 from gitwrite._packwalk import MissingLocalObject, find_missing
-from gitwrite.errors import GitWriteError, InvalidPath
-from gitwrite.paths import check_tree_name
+from gitwrite.errors import GitWriteError
 
 if TYPE_CHECKING:
     from collections.abc import Iterable
 
     from dulwich.object_format import ObjectFormat
     from dulwich.object_store import BaseObjectStore
-    from dulwich.objects import ObjectID, ShaFile
+    from dulwich.objects import ObjectID
     from dulwich.repo import Repo
 
     from gitwrite._packwalk import PathGroup
 
 __all__ = [
     "MAX_DEPTH",
+    "IncompleteHistory",
     "MissingBases",
     "PackError",
     "apply_pack",
     "build_push_pack",
-    "missing_links",
 ]
 
 # The server's storage caps delta chains at 50 (``gitwrite_sync.db.models.MAX_DELTA_DEPTH``);
@@ -81,6 +81,15 @@ class PackError(GitWriteError):
     def __init__(self, reason: str) -> None:
         super().__init__(f"cannot use this pack: {reason}")
         self.reason = reason
+
+
+class IncompleteHistory(PackError):
+    """The pack's objects refer to objects that are neither in it nor in the repository."""
+
+    def __init__(self, missing: Iterable[str]) -> None:
+        self.missing = tuple(sorted(missing))
+        shown = ", ".join(self.missing[:3]) + (" ..." if len(self.missing) > 3 else "")
+        super().__init__(f"the history it brings is incomplete: {shown} is missing")
 
 
 class MissingBases(PackError):
@@ -231,32 +240,26 @@ def build_push_pack(
 
 # -- storing -------------------------------------------------------------------------
 
-_CHECKED = {Commit.type_num: Commit, Tree.type_num: Tree, Tag.type_num: Tag}
 
-
-def _check_object(store: BaseObjectStore, sha: ObjectID) -> None:
-    """Check a commit, tree or tag as ``git fsck --strict`` would (blobs need no check:
-    their id was computed from their content when the pack was indexed)."""
-    type_num, raw = store.get_raw(sha)
-    cls = _CHECKED.get(type_num)
-    if cls is None:
-        return
-    obj = cls.from_raw_string(type_num, raw, sha=sha)
-    obj.check()
-    if isinstance(obj, Tree):
-        for entry in obj.iteritems():
-            assert entry.path is not None
-            check_tree_name(entry.path)
-
-
-def apply_pack(repo: Repo, pack: bytes, *, max_bytes: int | None = None) -> set[ObjectID]:
+def apply_pack(
+    repo: Repo, pack: bytes, *, max_bytes: int | None = None, complete: bool = False
+) -> set[ObjectID]:
     """Store a received pack (possibly thin) in ``repo`` and return the ids it held.
 
     ``b""`` stores nothing. External delta bases must already be in ``repo``; they are
-    copied into the stored pack so it stands alone. Nothing is stored when any check fails.
+    copied into the stored pack so it stands alone. Nothing is stored when a check fails.
+
+    Args:
+        repo: A repository on disk.
+        pack: The pack as received.
+        max_bytes: Refuse packs larger than this.
+        complete: Also refuse a pack whose commits, trees or tags refer to objects
+            neither in it nor in ``repo`` (git's connectivity check: when ``repo`` was
+            complete before, it is complete after).
 
     Raises:
         MissingBases: a delta's base is neither in the pack nor in ``repo``.
+        IncompleteHistory: with ``complete``, an object refers to one that is nowhere.
         PackError: the pack does not parse, fails its checksum, is larger than
             ``max_bytes``, or holds an object ``git fsck --strict`` would refuse.
     """
@@ -269,24 +272,29 @@ def apply_pack(repo: Repo, pack: bytes, *, max_bytes: int | None = None) -> set[
     store = repo.object_store
     if not isinstance(store, DiskObjectStore):
         raise TypeError(f"apply_pack needs a repository on disk, not {type(store).__name__}")
-    reader = io.BytesIO(pack)
     objects_dir = Path(store.path)
     temporary = set(objects_dir.glob("tmp_pack_*"))
     try:
-        stored = store.add_thin_pack(reader.read, None)
+        stored = store.add_thin_pack(io.BytesIO(pack).read, None)
     except Exception as exc:
         # dulwich leaves its temporary file behind when the pack does not verify.
         for leftover in set(objects_dir.glob("tmp_pack_*")) - temporary:
             leftover.unlink(missing_ok=True)
         raise _translate(exc) from exc
-    ids = set(stored)
     try:
-        for sha in ids:
-            _check_object(store, sha)
-    except (ObjectFormatException, InvalidPath, ValueError) as exc:
+        types = object_types(stored)
+        links = check_objects(store, types)
+        if complete:
+            lacking = {sha for sha in links - types.keys() if sha not in store}
+            if lacking:
+                raise IncompleteHistory(s.decode() for s in lacking)
+    except InvalidObject as exc:
         store._remove_pack(stored)  # dulwich has no public way to drop one pack
         raise PackError(f"it holds an invalid object ({exc})") from exc
-    return ids
+    except IncompleteHistory:
+        store._remove_pack(stored)
+        raise
+    return set(types)
 
 
 def _translate(exc: Exception) -> Exception:
@@ -309,37 +317,3 @@ def _hex(sha: object) -> str:
     if isinstance(sha, bytes):
         return sha_to_hex(RawObjectID(sha)).decode() if len(sha) == 20 else sha.decode()
     return str(sha)
-
-
-def _links(obj: ShaFile) -> list[ObjectID]:
-    if isinstance(obj, Commit):
-        return [obj.tree, *obj.parents]
-    if isinstance(obj, Tree):
-        return [
-            e.sha
-            for e in obj.iteritems()
-            if e.sha is not None and e.mode is not None and stat.S_IFMT(e.mode) != _GITLINK
-        ]
-    if isinstance(obj, Tag):
-        return [obj.object[1]]
-    return []
-
-
-def missing_links(repo: Repo, ids: Iterable[ObjectID]) -> set[ObjectID]:
-    """Objects that the commits, trees and tags among ``ids`` refer to and ``repo`` lacks.
-
-    When a repository's objects were complete before a pack arrived, an empty answer for
-    the pack's ids means they are complete after it too (git's connectivity check).
-    """
-    store = repo.object_store
-    new = set(ids)
-    lacking: set[ObjectID] = set()
-    for sha in new:
-        type_num, raw = store.get_raw(sha)
-        cls = _CHECKED.get(type_num)
-        if cls is None:
-            continue
-        for link in _links(cls.from_raw_string(type_num, raw, sha=sha)):
-            if link not in new and link not in lacking and link not in store:
-                lacking.add(link)
-    return lacking

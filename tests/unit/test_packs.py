@@ -15,7 +15,7 @@ from dulwich.pack import OFS_DELTA, REF_DELTA, PackData, create_delta
 from dulwich.refs import Ref
 from dulwich.repo import Repo
 
-from gitwrite.packs import MissingBases, PackError, apply_pack, build_push_pack
+from gitwrite.packs import IncompleteHistory, MissingBases, PackError, apply_pack, build_push_pack
 from gitwrite.project import Project
 from tests.builders import build_history, make_project, write
 from tests.corpus import novel, paragraphs
@@ -348,3 +348,36 @@ def test_a_pushed_history_round_trips_into_an_empty_repository(tmp_path: Path) -
     repo = Repo.init(str(copy))
     apply_pack(repo, build_push_pack(project.repo, [head], []))
     assert _closure(project.repo, head) <= set(repo.object_store)
+
+
+def test_a_pack_whose_history_is_incomplete_is_refused_when_asked(
+    chaptered: Project, tmp_path: Path
+) -> None:
+    base = chaptered.head_id()
+    assert base is not None
+    server = clone_at(chaptered, base, tmp_path / "server")
+    build_history(chaptered, [{"notes.md": "One.\n"}, {"notes.md": "Two.\n"}])
+    head = chaptered.head_id()
+    parent = chaptered.commit("HEAD~1").id
+    assert head is not None
+    pack = build_push_pack(chaptered.repo, [head], [parent], max_depth=0)  # no parent in it
+    with pytest.raises(IncompleteHistory) as info:
+        apply_pack(server, pack, complete=True)
+    assert parent.decode() in info.value.missing
+    assert head not in server.object_store
+    assert head in apply_pack(server, pack)  # stored when completeness is not asked for
+
+
+def test_object_kinds_come_from_headers_without_resolving_deltas(tmp_path: Path) -> None:
+    from gitwrite._packcheck import object_types
+
+    project = make_project(tmp_path / "p", {CHAPTER: big_chapter()[:50_000]})
+    build_history(project, [{CHAPTER: edit(big_chapter()[:50_000], n)} for n in range(3)])
+    head = project.head_id()
+    assert head is not None
+    target = Repo.init_bare(str(tmp_path / "t"), mkdir=True)
+    ids = apply_pack(target, build_push_pack(project.repo, [head], []))
+    [stored] = target.object_store.packs
+    kinds = object_types(stored)
+    assert set(kinds) == ids
+    assert all(kinds[sha] == target.object_store[sha].type_num for sha in ids)
