@@ -43,13 +43,32 @@ def long_paragraph_index(paragraphs: list[str], near: float) -> int:
     return index
 
 
-def edited(text: str, count: int, seed: int) -> str:
-    """The text with ``count`` paragraphs rewritten, chosen at random."""
+def small_edit(paragraph: str, rng: random.Random) -> str:
+    """A word replaced, a sentence added or a sentence removed, as in one save."""
+    sentences = split_sentences(paragraph)
+    choice = rng.randrange(3)
+    if choice == 0 or len(sentences) < 2:
+        words = paragraph.split(" ")
+        words[rng.randrange(len(words))] = "indeed"
+        return " ".join(words)
+    index = rng.randrange(len(sentences) - 1)
+    if choice == 1:
+        sentences.insert(index + 1, "Nobody said a word. ")
+    else:
+        del sentences[index]
+    return "".join(sentences)
+
+
+def edited(text: str, count: int, seed: int, *, heavy: bool) -> str:
+    """The text with ``count`` paragraphs chosen at random rewritten (``heavy``: sentences
+    reversed) or given a small edit."""
     paragraphs = split_paragraphs(text)
     rng = random.Random(seed)
     for index in rng.sample(range(len(paragraphs)), count):
-        if len(split_sentences(paragraphs[index])) > 1:
+        if heavy and len(split_sentences(paragraphs[index])) > 1:
             paragraphs[index] = rewrite(paragraphs[index])
+        elif not heavy:
+            paragraphs[index] = small_edit(paragraphs[index], rng)
     return "".join(paragraphs)
 
 
@@ -75,12 +94,17 @@ def run(repeat: int) -> dict[str, float]:
     results["Pride and Prejudice, one word inserted: word_stats"] = median_ms(
         lambda: word_stats(pride, saved), repeat
     )
-    far = edited(pride, 200, seed=1)
-    results["Pride and Prejudice, 200 paragraphs rewritten: compare_text"] = median_ms(
-        lambda: compare_text(pride, far), max(1, repeat // 4)
-    )
-    results["Pride and Prejudice, 200 paragraphs rewritten: word_stats"] = median_ms(
-        lambda: word_stats(pride, far), max(1, repeat // 4)
+    for heavy, label in ((False, "given a small edit"), (True, "rewritten")):
+        far = edited(pride, 200, seed=1, heavy=heavy)
+        results[f"Pride and Prejudice, 200 paragraphs {label}: compare_text"] = median_ms(
+            lambda far=far: compare_text(pride, far), max(1, repeat // 4)
+        )
+        results[f"Pride and Prejudice, 200 paragraphs {label}: word_stats"] = median_ms(
+            lambda far=far: word_stats(pride, far), max(1, repeat // 4)
+        )
+    ours, theirs = (edited(pride, 100, seed=seed, heavy=False) for seed in (2, 3))
+    results["Pride and Prejudice, merge of 100 small edits a side"] = median_ms(
+        lambda: merge_text(pride, ours, theirs), max(1, repeat // 4)
     )
 
     other = long_paragraph_index(paragraphs, 0.7)

@@ -33,6 +33,11 @@ def deadline_in(seconds: float) -> float:
     return time.time() + seconds
 
 
+def past(deadline: float) -> bool:
+    """Whether the deadline has passed (finer diffs are then not worth starting)."""
+    return time.time() > deadline
+
+
 @dataclass(frozen=True, slots=True)
 class Op:
     """One step of a diff: ``a[a_start:a_end]`` became ``b[b_start:b_end]``.
@@ -164,6 +169,8 @@ def _diff_middle(
         encoder = _Encoder()
         text_a, text_b = encoder.encode(a), encoder.encode(b)
     except _TooManyUnits:
+        return [Op(False, offset, offset + len(a), offset, offset + len(b))]
+    if set(text_a).isdisjoint(text_b):  # nothing to match: spare the search its worst case
         return [Op(False, offset, offset + len(a), offset, offset + len(b))]
     dmp = diff_match_patch()
     dmp.Diff_Timeout = 1.0  # any positive value: enables the half-match speed-up

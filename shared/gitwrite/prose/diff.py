@@ -13,7 +13,7 @@ import enum
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from gitwrite.prose._engine import common_ends, deadline_in, diff_units
+from gitwrite.prose._engine import common_ends, deadline_in, diff_units, past
 from gitwrite.prose.tokens import count_words, split_paragraphs, split_sentences, split_words
 
 if TYPE_CHECKING:
@@ -118,8 +118,9 @@ def _diff_middle(old: str, new: str, deadline: float, level: int = 0) -> list[Ru
     """Diff by paragraphs, then by sentences inside each region of changed paragraphs, then
     by words inside each region of changed sentences.
 
-    Regions only removed or only added are not looked into. Diffing the big units first
-    keeps the word diffs small, and a moved or rewritten sentence reads as one change.
+    Regions only removed or only added are not looked into, nor any region once the
+    deadline has passed. Diffing the big units first keeps the word diffs small, and a moved
+    or rewritten sentence reads as one change.
     """
     split = _LEVELS[level]
     old_units, new_units = split(old), split(new)
@@ -130,7 +131,7 @@ def _diff_middle(old: str, new: str, deadline: float, level: int = 0) -> list[Ru
         added = "".join(new_units[op.b_start : op.b_end])
         if op.equal:
             runs.append(Run(RunKind.SAME, removed))
-        elif words or not removed or not added:
+        elif words or not removed or not added or past(deadline):
             runs += [Run(RunKind.REMOVED, removed), Run(RunKind.ADDED, added)]
         else:
             runs += _diff_middle(removed, added, deadline, level + 1)

@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING
 from merge3 import Merge3
 
 from gitwrite.prose._check import keeps_each_change_once
-from gitwrite.prose._engine import common_ends, deadline_in, diff_units
+from gitwrite.prose._engine import common_ends, deadline_in, diff_units, past
 from gitwrite.prose._threeway import Segment, merge_tokens
 from gitwrite.prose.tokens import (
     PARAGRAPH_BREAK,
@@ -33,7 +33,7 @@ if TYPE_CHECKING:
 
 __all__ = ["MERGE_TIMEOUT", "MergeResult", "merge_text"]
 
-MERGE_TIMEOUT = 5.0
+MERGE_TIMEOUT = 2.0
 """Seconds a merge spends looking for the smallest diffs. Past it the diffs get coarser,
 which can only turn a clean merge into a conflict, never lose or duplicate text."""
 
@@ -92,6 +92,18 @@ def merge_text(
         return MergeResult(ours, 0)
     if ours == base:
         return MergeResult(theirs, 0)
+    labels = (ours_label, base_label, theirs_label)
+    newline = _converted_newline(base, ours, theirs)
+    if newline is None:
+        return _merge(base, ours, theirs, labels, _newline(base, ours, theirs))
+    base, ours, theirs = (text.replace("\r\n", "\n") for text in (base, ours, theirs))
+    merged = _merge(base, ours, theirs, labels, "\n")
+    return MergeResult(merged.text.replace("\n", newline), merged.conflicts)
+
+
+def _merge(
+    base: str, ours: str, theirs: str, labels: tuple[str, str, str], newline: str
+) -> MergeResult:
     deadline = deadline_in(MERGE_TIMEOUT)
     head, tail = common_ends((base, ours, theirs))
     base_part, ours_part, theirs_part = (
@@ -105,11 +117,38 @@ def merge_text(
         else:
             pieces.append("".join(group[1]))
     pieces.append(base[len(base) - tail :])
-    labels = (ours_label, base_label, theirs_label)
     pieces = _coalesce(pieces)
     if not any(isinstance(piece, _Conflict) for piece in pieces):
         return MergeResult("".join(piece for piece in pieces if isinstance(piece, str)), 0)
-    return _render(pieces, labels, _newline(base, ours, theirs))
+    return _render(pieces, labels, newline)
+
+
+def _line_ending(text: str) -> str | None:
+    """``\n`` or ``\r\n`` when every line break of the text is that, None when it has no
+    line break, ``mixed`` otherwise."""
+    breaks = text.count("\n")
+    if not breaks:
+        return None
+    crlf = text.count("\r\n")
+    return "\r\n" if crlf == breaks else "\n" if not crlf else "mixed"
+
+
+def _converted_newline(base: str, ours: str, theirs: str) -> str | None:
+    """The line ending a merge should end with, when the texts are to be merged with plain
+    ``\n`` line breaks and converted back: when each text keeps to one kind of line break
+    and some use ``\r\n``. A side that converted its line endings wins (``\n`` if the sides
+    went opposite ways).
+
+    Without this, converting a file's line endings would conflict with every other edit.
+    """
+    endings = [_line_ending(text) for text in (base, ours, theirs)]
+    if "mixed" in endings or "\r\n" not in endings:
+        return None
+    old = endings[0]
+    changed = {ending for ending in endings[1:] if ending is not None and ending != old}
+    if len(changed) > 1:
+        return "\n"  # the two sides went opposite ways
+    return changed.pop() if changed else old
 
 
 class _Matcher:
@@ -167,7 +206,7 @@ def _refine(base: str, ours: str, theirs: str, *, deadline: float) -> list[str |
         return [_Conflict(base, ours, theirs)]
     finer: list[Segment] = []
     for segment in segments:
-        if segment.merged is None:
+        if segment.merged is None and not past(deadline):
             words = merge_tokens(
                 split_words(segment.base),
                 split_words(segment.ours),

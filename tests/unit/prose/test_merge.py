@@ -254,6 +254,10 @@ def test_a_side_left_unchanged_takes_the_other_side(base: str, edited: str) -> N
     assert merge_text(base, edited, edited) == MergeResult(edited, 0)
 
 
+def sentences_of(text: str) -> list[str]:
+    return [" ".join(s.split()) for s in split_sentences(text) if s.strip()]
+
+
 @settings(max_examples=40, deadline=None)
 @given(cases())
 def test_a_merge_cut_short_by_the_timeout_may_conflict_but_never_loses_text(case: Case) -> None:
@@ -262,9 +266,28 @@ def test_a_merge_cut_short_by_the_timeout_may_conflict_but_never_loses_text(case
         result = merge_text(case.base, case.ours, case.theirs)
     if result.clean:
         assert result.text == case.expected
+        return
+    assert len(BLOCK.findall(result.text)) == result.conflicts
+    known = {*sentences_of(case.base), *sentences_of(case.ours), *sentences_of(case.theirs)}
+    for side in ("ours", "theirs"):
+        resolved = sentences_of(resolve(result.text, side))
+        assert set(resolved) <= known  # nothing garbled
+        assert len(resolved) == len(set(resolved))  # nothing repeated
+        assert set(sentences_of(getattr(case, side))) - set(resolved) <= set(
+            sentences_of(case.base)
+        )  # every sentence the side wrote is there (base ones the other side may delete)
+
+
+@FAST
+@given(cases(), st.sampled_from(["ours", "theirs"]))
+def test_one_side_converting_to_crlf_merges_with_the_others_edits(case: Case, side: str) -> None:
+    ours, theirs = case.ours, case.theirs
+    if side == "ours":
+        ours = ours.replace("\n", "\r\n")
     else:
-        assert BLOCK.sub("", result.text) == BLOCK.sub("", result.text)  # well-formed blocks
-        assert len(BLOCK.findall(result.text)) == result.conflicts
+        theirs = theirs.replace("\n", "\r\n")
+    result = merge_text(case.base, ours, theirs)
+    assert result == MergeResult(case.expected.replace("\n", "\r\n"), 0)
 
 
 # --- examples from the corpus -------------------------------------------------------------
@@ -364,6 +387,26 @@ def test_a_sentence_added_to_a_paragraph_the_other_side_deleted_conflicts() -> N
     assert result.conflicts == 1
     assert resolve(result.text, "ours") == ours
     assert resolve(result.text, "theirs") == theirs
+
+
+def test_a_side_converting_line_endings_does_not_conflict_with_edits() -> None:
+    base = chapter(4)
+    ours = base.replace("\n", "\r\n")
+    theirs = base.replace("you are a great deal too apt", "you are much too apt", 1)
+    expected = ours.replace("you are a great deal too apt", "you are much too apt", 1)
+    assert merge_text(base, ours, theirs) == MergeResult(expected, 0)
+    assert merge_text(base, theirs, ours) == MergeResult(expected, 0)
+    back = merge_text(ours, base, ours.replace("a great deal", "much", 1))
+    assert back == MergeResult(theirs, 0)
+
+
+def test_mixed_line_endings_merge_as_they_are() -> None:
+    base = "One line.\r\nAnother line.\n\nSecond paragraph.\n"
+    ours = base.replace("One line.", "First line.")
+    theirs = base.replace("Second paragraph.", "Last paragraph.")
+    assert merge_text(base, ours, theirs) == MergeResult(
+        "First line.\r\nAnother line.\n\nLast paragraph.\n", 0
+    )
 
 
 def test_crlf_texts_merge_and_conflict_with_crlf_markers() -> None:
