@@ -83,7 +83,10 @@ def merge_tokens(
     )
     for rewrite in (_split_shared_parts, _slide_apart):
         for cluster in _clusters(hunks, base, strict):
-            if _two_sided(cluster) and not _same_result(cluster, base):
+            current = set(hunks)  # a rewrite may have moved hunks of later clusters
+            if all(hunk in current for hunk in cluster) and (
+                _two_sided(cluster) and not _same_result(cluster, base)
+            ):
                 hunks = pair_twins(rewrite(hunks, cluster, base, strict))
     segments: list[Segment] = []
     position = 0

@@ -215,7 +215,7 @@ def test_a_timed_out_diff_of_a_real_chapter_is_exact() -> None:
     assert_well_formed(coarse, old, new)
     fine = compare_text(old, new)
     assert_well_formed(fine, old, new)
-    assert stats_of(fine).added <= stats_of(coarse).added
+    assert stats_of(fine).added < stats_of(coarse).added  # the timeout did cut it short
 
 
 def test_units_beyond_the_encodable_characters_fall_back_to_one_replacement(
