@@ -140,6 +140,7 @@ class PostgresServer:
                 server.port = free_port()
                 last = server._pg_ctl_start()
                 if not last:
+                    server._watch(os.getpid())
                     return server
             raise PostgresUnavailable(f"PostgreSQL did not start:\n{last}")
         except BaseException:
@@ -207,6 +208,27 @@ class PostgresServer:
             return ""
         log = self.logfile.read_text(errors="replace") if self.logfile.exists() else ""
         return f"{done.stdout}\n{done.stderr}\n{log}"
+
+    def _watch(self, owner: int) -> None:
+        """Stop the server when process ``owner`` dies, even by SIGKILL or a timeout, so a
+        killed test run leaves no PostgreSQL behind. (A normal end stops it with `stop`.)"""
+        stop = " ".join(
+            self._as_user(
+                str(self.bindir / "pg_ctl"), "-D", str(self.datadir), "-m", "immediate", "stop"
+            )
+        )
+        script = (
+            f"while kill -0 {owner} 2>/dev/null; do sleep 1; done; "
+            f"if [ -f {self.datadir}/postmaster.pid ]; then {stop} >/dev/null 2>&1; fi; "
+            f"rm -rf {self.root}"
+        )
+        subprocess.Popen(
+            ["sh", "-c", script],
+            start_new_session=True,
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
 
     def psql(self, sql: str, *, database: str = "postgres") -> str:
         """Run one SQL command as the superuser (outside any transaction block)."""
