@@ -1,0 +1,77 @@
+"""The Litestar application, built by `create_app` from `Settings`.
+
+Start-up opens the database (`Database`), builds the `Services` into ``app.state``, and on
+the embedded default starts the background worker in-process; shutdown stops the worker
+and closes the pools. Errors become JSON responses in `gitwrite_sync.web.errors` only.
+OpenAPI is served at ``/schema``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator, Callable
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
+
+from litestar import Litestar
+from litestar.openapi import OpenAPIConfig
+from litestar.openapi.spec import Components, SecurityScheme
+
+from gitwrite_sync.db.engine import Database
+from gitwrite_sync.domain.auth.controller import AuthController
+from gitwrite_sync.domain.repositories.controller import RepositoryController
+from gitwrite_sync.services import Services
+from gitwrite_sync.settings import Settings
+from gitwrite_sync.web.deps import DEPENDENCIES
+from gitwrite_sync.web.errors import EXCEPTION_HANDLERS
+from gitwrite_sync.web.health import health
+from gitwrite_sync.workers.jobs import default_registry
+from gitwrite_sync.workers.runner import Worker
+
+log = logging.getLogger(__name__)
+
+
+def _lifespan(settings: Settings) -> Callable[[Litestar], AbstractAsyncContextManager[None]]:
+    @asynccontextmanager
+    async def lifespan(app: Litestar) -> AsyncIterator[None]:
+        db = Database(settings.database_url)
+        app.state.services = Services.build(settings, db)
+        stop = asyncio.Event()
+        worker_task = None
+        if settings.embedded_worker:
+            worker = Worker(db, settings, default_registry())
+            worker_task = asyncio.create_task(worker.run(stop), name="gitwrite-worker")
+        try:
+            yield
+        finally:
+            stop.set()
+            if worker_task is not None:
+                with contextlib.suppress(asyncio.CancelledError):
+                    await asyncio.wait_for(worker_task, timeout=30)
+            await db.dispose()
+
+    return lifespan
+
+
+def create_app(settings: Settings | None = None) -> Litestar:
+    """The server application for ``settings`` (read from the environment when None)."""
+    settings = settings or Settings.from_env()
+    return Litestar(
+        route_handlers=[health, AuthController, RepositoryController],
+        dependencies=DEPENDENCIES,
+        exception_handlers=EXCEPTION_HANDLERS,
+        lifespan=[_lifespan(settings)],
+        request_max_body_size=settings.max_request_bytes,
+        openapi_config=OpenAPIConfig(
+            title="GitWrite sync server",
+            version="0.1.0",
+            components=Components(
+                security_schemes={
+                    "bearer": SecurityScheme(type="http", scheme="bearer", bearer_format="JWT")
+                }
+            ),
+            security=[{"bearer": []}],
+        ),
+        debug=False,
+    )

@@ -1,0 +1,43 @@
+"""The services one server process holds, built once at start-up and kept in
+``app.state.services`` (handlers receive them by dependency injection, never globally)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from litestar.datastructures import State
+
+from gitwrite_sync.db.engine import Database
+from gitwrite_sync.domain.auth import AuthService, Passwords
+from gitwrite_sync.domain.repositories import RepositoryService
+from gitwrite_sync.domain.users import UserService
+from gitwrite_sync.settings import Settings
+
+
+@dataclass
+class Services:
+    settings: Settings
+    db: Database
+    passwords: Passwords
+    auth: AuthService
+    users: UserService
+    repositories: RepositoryService
+
+    @classmethod
+    def build(cls, settings: Settings, db: Database) -> Services:
+        passwords = Passwords.from_settings(settings)
+        return cls(
+            settings=settings,
+            db=db,
+            passwords=passwords,
+            auth=AuthService(db, settings, passwords),
+            users=UserService(db, passwords),
+            repositories=RepositoryService(db),
+        )
+
+
+def services_of(state: State) -> Services:
+    services = state.get("services")
+    if not isinstance(services, Services):
+        raise RuntimeError("the app is not started: services are built in its lifespan")
+    return services

@@ -1,0 +1,19 @@
+"""The job kinds this server knows. Features add theirs to `default_registry`."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from gitwrite_sync.domain.auth import prune
+from gitwrite_sync.workers.runner import JobContext, JobRegistry
+
+
+def default_registry() -> JobRegistry:
+    registry = JobRegistry()
+
+    @registry.register("auth.prune", every=timedelta(hours=1))
+    async def prune_auth(ctx: JobContext) -> None:
+        """Drop expired token revocations, refresh tokens and old rate counters."""
+        await prune(ctx.db, ctx.settings)
+
+    return registry
