@@ -85,6 +85,14 @@ def run(repeat: int) -> dict[str, float]:
         lambda: word_stats(war, one), repeat
     )
 
+    inserted = war[: len(war) // 2] + "An inserted word " + war[len(war) // 2 :]
+    results["War and Peace, three words inserted: compare_text"] = median_ms(
+        lambda: compare_text(war, inserted), repeat
+    )
+    results["War and Peace, three words inserted: word_stats"] = median_ms(
+        lambda: word_stats(war, inserted), repeat
+    )
+
     pride = novel("pride_and_prejudice")
     sentence = "It is a truth universally acknowledged"
     saved = pride.replace(sentence, "It is a truth almost universally acknowledged", 1)

@@ -89,7 +89,9 @@ def compare_text(old: str, new: str) -> list[Run]:
 def word_stats(old: str, new: str) -> WordStats:
     """Count the words added and removed between two versions.
 
-    The same as ``stats_of(compare_text(old, new))``, without building the unchanged runs.
+    The same as ``stats_of(compare_text(old, new))`` without building the unchanged runs,
+    and within :data:`STATS_TIMEOUT` (a diff cut short counts whole regions as removed and
+    added, so the figures of a vast rewrite are then rough).
     """
     if old == new:
         return WordStats(0, 0)

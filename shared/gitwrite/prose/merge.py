@@ -12,6 +12,7 @@
 
 from __future__ import annotations
 
+import itertools
 import re
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
@@ -124,19 +125,20 @@ def _merge(
 
 
 def _line_ending(text: str) -> str | None:
-    """``\n`` or ``\r\n`` when every line break of the text is that, None when it has no
-    line break, ``mixed`` otherwise."""
-    breaks = text.count("\n")
-    if not breaks:
+    """``\\n`` or ``\\r\\n`` when every line break of the text is that, None when it has
+    no line break, ``mixed`` otherwise."""
+    if "\n" not in text:
         return None
+    if "\r" not in text:  # one character: a fast search, unlike "\r\n"
+        return "\n"
     crlf = text.count("\r\n")
-    return "\r\n" if crlf == breaks else "\n" if not crlf else "mixed"
+    return "\r\n" if crlf == text.count("\n") else "\n" if not crlf else "mixed"
 
 
 def _converted_newline(base: str, ours: str, theirs: str) -> str | None:
     """The line ending a merge should end with, when the texts are to be merged with plain
-    ``\n`` line breaks and converted back: when each text keeps to one kind of line break
-    and some use ``\r\n``. A side that converted its line endings wins (``\n`` if the sides
+    ``\\n`` line breaks and converted back: when each text keeps to one kind of line break
+    and some use ``\\r\\n``. A side that converted its line endings wins (``\\n`` if the sides
     went opposite ways).
 
     Without this, converting a file's line endings would conflict with every other edit.
@@ -252,23 +254,25 @@ def _piece(group: list[Segment]) -> str | _Conflict:
 def _coalesce(pieces: list[str | _Conflict]) -> list[str | _Conflict]:
     """Join neighbouring clean texts, and neighbouring conflicts into one."""
     out: list[str | _Conflict] = []
-    for piece in pieces:
-        if piece == "":
-            continue
-        last = out[-1] if out else None
-        if isinstance(piece, str) and isinstance(last, str):
-            out[-1] = last + piece
-        elif isinstance(piece, _Conflict) and isinstance(last, _Conflict):
-            out[-1] = _Conflict(
-                last.base + piece.base, last.ours + piece.ours, last.theirs + piece.theirs
-            )
+    kept = (piece for piece in pieces if piece != "")
+    for clean, run in itertools.groupby(kept, key=lambda piece: isinstance(piece, str)):
+        items = list(run)
+        if clean:
+            out.append("".join(item for item in items if isinstance(item, str)))
         else:
-            out.append(piece)
+            conflicts = [item for item in items if isinstance(item, _Conflict)]
+            out.append(
+                _Conflict(
+                    "".join(c.base for c in conflicts),
+                    "".join(c.ours for c in conflicts),
+                    "".join(c.theirs for c in conflicts),
+                )
+            )
     return out
 
 
 def _newline(*texts: str) -> str:
-    """``\r\n`` if most line breaks of the texts are ``\r\n``, else ``\n``."""
+    """``\\r\\n`` if most line breaks of the texts are ``\\r\\n``, else ``\\n``."""
     crlf = sum(text.count("\r\n") for text in texts)
     return "\r\n" if crlf and 2 * crlf >= sum(text.count("\n") for text in texts) else "\n"
 

@@ -13,8 +13,8 @@ __all__ = ["count_words", "split_paragraphs", "split_sentences", "split_words"]
 
 PARAGRAPH_BREAK = re.compile(r"\n(?:[^\S\n]*\n)+")
 """A line break followed by one or more blank (or whitespace-only) lines, whatever the line
-endings. Only the end of a match is meaningful: a match starts at the ``\n``, after any
-``\r`` (starting the pattern with an optional ``\r`` makes it several times slower)."""
+endings. Only the end of a match is meaningful: a match starts at the ``\\n``, after any
+``\\r`` (starting the pattern with an optional ``\\r`` makes it several times slower)."""
 
 # A word is letters and digits (with any combining accents), joined inside by apostrophes
 # (straight or curly) and hyphens, or by a point, comma or colon between digits: "don't",
