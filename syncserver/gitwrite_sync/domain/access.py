@@ -7,6 +7,7 @@ read (fetch, sync)     yes    yes     yes     yes
 annotate (and reply)   yes    yes     yes     yes
 push_exploration       yes    yes     yes     no
 push_main, merge       yes    yes     no      no
+force_push             yes    yes     no      no
 export                 yes    yes     yes     no
 manage, delete         yes    no      no      no
 =====================  =====  ======  ======  ===========
@@ -16,7 +17,8 @@ Refs map to actions with `action_for_ref`: the default branch ("main story") nee
 "first draft", "sent to editor") also needs ``push_main``, because a milestone speaks for
 the whole project, so editors and owners set them and writers propose work on
 explorations; ``refs/gitwrite/annotations`` needs ``annotate`` (beta readers push there
-and only there). Any other ref is refused for everyone (`RefNotAllowed`).
+and only there). Any other ref is refused for everyone (`RefNotAllowed`). A push that
+would drop saves from a ref (not a fast-forward) also needs ``force_push``.
 
 `require` is the check every REST handler and protocol operation goes through: a user
 who is not a collaborator gets `NotFound` (a private project's existence is not leaked);
@@ -52,6 +54,7 @@ class Action(enum.StrEnum):
     PUSH_EXPLORATION = "push_exploration"
     PUSH_MAIN = "push_main"
     MERGE = "merge"
+    FORCE_PUSH = "force_push"
     EXPORT = "export"
     MANAGE = "manage"
     DELETE = "delete"
@@ -68,6 +71,7 @@ MATRIX: dict[Action, frozenset[Role]] = {
     Action.PUSH_EXPLORATION: _CONTRIBUTORS,
     Action.PUSH_MAIN: _EDITORS,
     Action.MERGE: _EDITORS,
+    Action.FORCE_PUSH: _EDITORS,
     Action.EXPORT: _CONTRIBUTORS,
     Action.MANAGE: _OWNERS,
     Action.DELETE: _OWNERS,

@@ -16,6 +16,7 @@ DESIGN = {
     Action.PUSH_EXPLORATION: (Y, Y, Y, N),
     Action.PUSH_MAIN: (Y, Y, N, N),
     Action.MERGE: (Y, Y, N, N),
+    Action.FORCE_PUSH: (Y, Y, N, N),  # "the role may force": owner, editor (not in §7's table)
     Action.EXPORT: (Y, Y, Y, N),
     Action.MANAGE: (Y, N, N, N),
     Action.DELETE: (Y, N, N, N),
