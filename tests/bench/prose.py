@@ -8,6 +8,7 @@ statistics of the same under 20 ms. Not a test: timings on a shared machine are 
 from __future__ import annotations
 
 import argparse
+import functools
 import random
 import statistics
 import time
@@ -105,10 +106,10 @@ def run(repeat: int) -> dict[str, float]:
     for heavy, label in ((False, "given a small edit"), (True, "rewritten")):
         far = edited(pride, 200, seed=1, heavy=heavy)
         results[f"Pride and Prejudice, 200 paragraphs {label}: compare_text"] = median_ms(
-            lambda far=far: compare_text(pride, far), max(1, repeat // 4)
+            functools.partial(compare_text, pride, far), max(1, repeat // 4)
         )
         results[f"Pride and Prejudice, 200 paragraphs {label}: word_stats"] = median_ms(
-            lambda far=far: word_stats(pride, far), max(1, repeat // 4)
+            functools.partial(word_stats, pride, far), max(1, repeat // 4)
         )
     ours, theirs = (edited(pride, 100, seed=seed, heavy=False) for seed in (2, 3))
     results["Pride and Prejudice, merge of 100 small edits a side"] = median_ms(

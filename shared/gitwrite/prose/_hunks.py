@@ -13,6 +13,7 @@ from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
 from gitwrite.prose._engine import diff_anchored, diff_units
+from gitwrite.prose.tokens import is_word, split_words
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
@@ -158,7 +159,8 @@ def split_on(hunk: Hunk, other: Hunk, base: Sequence[str]) -> list[Hunk] | None:
     Replacing "S3 S4" by "X3" includes deleting "S4": it is replacing "S3" by "X3", then
     deleting "S4". Replacing "S3" by "N X3" includes replacing "S3" by "X3": it is inserting
     "N", then replacing "S3" by "X3". But replacing "S3 S4" by "N S3 X4" is not deleting
-    "S3" and more: the rest of the edit may not put back any text the shared part removed.
+    "S3" and more: the rest of the edit may not put back any text the shared part removed,
+    nor most of its words (then "S3 S4" became "X" may be S4 worked into S3, not deleted).
     """
     if hunk.start == hunk.end or hunk.same_edit(other):
         return None
@@ -175,10 +177,22 @@ def split_on(hunk: Hunk, other: Hunk, base: Sequence[str]) -> list[Hunk] | None:
         parts = [rest, twin]
     else:
         return None
-    removed = {unit for unit in base[other.start : other.end] if not unit.isspace()}
-    if removed & set(parts[0].tokens + parts[1].tokens):
+    removed = [unit for unit in base[other.start : other.end] if not unit.isspace()]
+    rest = parts[1] if parts[0] is twin else parts[0]
+    if set(removed) & set(rest.tokens) or _reworded(removed, rest.tokens):
         return None
     return parts
+
+
+def _reworded(removed: Sequence[str], added: Sequence[str]) -> bool:
+    """Whether ``added`` carries over most of the longer words of ``removed`` (so it may be
+    the removed text rewritten, rather than something else)."""
+    gone = _long_words(removed)
+    return bool(gone) and 2 * len(gone & _long_words(added)) > len(gone)
+
+
+def _long_words(units: Sequence[str]) -> set[str]:
+    return {w.lower() for unit in units for w in split_words(unit) if len(w) > 3 and is_word(w)}
 
 
 def slides(hunk: Hunk, base: Sequence[str]) -> list[Hunk]:

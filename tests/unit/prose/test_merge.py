@@ -13,6 +13,7 @@ from hypothesis import strategies as st
 from gitwrite.prose import MergeResult, merge_text, split_paragraphs, split_sentences, split_words
 from gitwrite.prose import merge as merge_module
 from gitwrite.prose._check import keeps_each_change_once
+from gitwrite.prose._hunks import OURS, THEIRS, Hunk, split_on
 from gitwrite.prose._threeway import Segment
 from gitwrite.prose.tokens import is_word
 from tests.corpus import chapters, novel
@@ -370,6 +371,24 @@ def test_identical_edits_on_both_sides_appear_once() -> None:
     assert result.text.count("among the very first") == 1
 
 
+def test_a_deletion_both_made_inside_a_larger_rewrite_of_one_side() -> None:
+    base = "He came in. The room was cold and dark. Nobody spoke.\n"
+    ours = "He came in. The cold, dark room was silent.\n"
+    theirs = "He came in. The room was cold and dark.\n"
+    assert merge_text(base, ours, theirs) == MergeResult(ours, 0)
+    assert merge_text(base, theirs, ours) == MergeResult(ours, 0)
+
+
+def test_a_sentence_deleted_by_one_side_and_worked_into_another_by_the_other_conflicts() -> None:
+    base = "He came in. The room was cold. Nobody spoke a word.\n"
+    ours = "He came in. The room was cold and nobody spoke a word.\n"
+    theirs = "He came in. The room was cold.\n"
+    result = merge_text(base, ours, theirs)
+    assert result.conflicts == 1
+    assert resolve(result.text, "ours") == ours
+    assert resolve(result.text, "theirs") == theirs
+
+
 def test_a_new_paragraph_after_a_paragraph_the_other_side_edited() -> None:
     base = "Opening.\n\nThe last paragraph of the chapter.\n"
     ours = "Opening.\n\nThe final paragraph of the chapter.\n"
@@ -500,3 +519,15 @@ def test_the_check_counts_a_shared_change_once_and_takes_no_side_of_a_clash() ->
     swapped = [Segment("a ", "b ", "a ", "a "), Segment("c", "c", "c", "b")]
     assert "".join(s.merged or "" for s in swapped) == "a b"
     assert not keeps_each_change_once(swapped)
+
+
+def test_a_change_is_split_around_the_part_the_other_side_made_too() -> None:
+    base = ["S3", " ", "S4"]
+    ours = Hunk(OURS, 0, 3, ("X3",))  # "S3 S4" became "X3"
+    theirs = Hunk(THEIRS, 1, 3, ())  # " S4" deleted
+    assert split_on(ours, theirs, base) == [Hunk(OURS, 0, 1, ("X3",)), Hunk(OURS, 1, 3, ())]
+    # ...but not when the rest of the change puts back what the shared part removed
+    resurrecting = Hunk(OURS, 0, 3, ("N", " ", "S3", " ", "X4"))
+    assert split_on(resurrecting, Hunk(THEIRS, 0, 2, ()), base) is None
+    # ...nor when the other side's edit is not at either end of this one
+    assert split_on(ours, Hunk(THEIRS, 1, 2, ()), base) is None
