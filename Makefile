@@ -9,7 +9,7 @@ BIN := $(VENV)/bin
 export UV_PYTHON_DOWNLOADS := never
 export UV_PROJECT_ENVIRONMENT := $(VENV)
 
-.PHONY: run test install lint typecheck unit bench clean
+.PHONY: run demo test install lint typecheck unit bench clean
 
 $(UV):
 	$(PYTHON) -m venv $(TOOLS)
@@ -23,7 +23,12 @@ $(VENV)/.synced: $(UV) pyproject.toml uv.lock
 install: $(VENV)/.synced
 	scripts/install-system-packages
 
+# The sync server on the embedded default (SQLite in the data folder; migrates first).
 run: install
+	$(BIN)/gitwrite-server serve
+
+# A short tour of the engine on a copy of Pride and Prejudice.
+demo: install
 	$(BIN)/python -m gitwrite.demo
 
 lint: install
