@@ -9,11 +9,9 @@ import msgspec
 
 from gitwrite_sync.domain.access import Role
 
-RepoName = Annotated[str, msgspec.Meta(min_length=1, max_length=100)]
-
-
 class CreateRepository(msgspec.Struct, frozen=True):
-    name: RepoName
+    name: str
+    """Checked by `service.check_name` (one clear message for every rule)."""
     description: Annotated[str, msgspec.Meta(max_length=10_000)] = ""
 
 
