@@ -9,6 +9,7 @@ import msgspec
 
 from gitwrite_sync.domain.access import Role
 
+
 class CreateRepository(msgspec.Struct, frozen=True):
     name: str
     """Checked by `service.check_name` (one clear message for every rule)."""
