@@ -40,7 +40,7 @@ from gitwrite.errors import (
     UnreadableAnnotation,
 )
 from gitwrite.paths import check_path
-from gitwrite.project import decode_text
+from gitwrite.texts import decode_text
 
 if TYPE_CHECKING:
     import builtins

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 from gitwrite import prose
 from gitwrite.model import ChangeKind, FileComparison
 from gitwrite.paths import check_path
-from gitwrite.project import decode_text
+from gitwrite.texts import decode_text
 from gitwrite.worktree import scan
 
 if TYPE_CHECKING:

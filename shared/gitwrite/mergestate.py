@@ -38,7 +38,7 @@ from typing import TYPE_CHECKING, Any
 from dulwich.index import ConflictedIndexEntry
 from dulwich.objects import Blob, ObjectID
 
-from gitwrite.project import decode_text
+from gitwrite.texts import decode_text
 
 if TYPE_CHECKING:
     from dulwich.repo import Repo

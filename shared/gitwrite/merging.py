@@ -46,7 +46,7 @@ from gitwrite import prose
 from gitwrite.errors import MergeError, MergeInProgress, NoMergeInProgress, UnresolvedConflicts
 from gitwrite.mergestate import FileConflict, MergeFiles, MergeState, has_markers, kind_of
 from gitwrite.paths import check_path
-from gitwrite.project import decode_text
+from gitwrite.texts import decode_text
 from gitwrite.worktree import DiskFile, index_entry
 
 if TYPE_CHECKING:

@@ -14,8 +14,6 @@ from __future__ import annotations
 
 import os
 import time
-from collections import OrderedDict
-from datetime import UTC, datetime, timedelta, timezone
 from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -27,7 +25,7 @@ from dulwich.objects import Blob, Commit, ObjectID
 from dulwich.refs import Ref
 from dulwich.repo import Repo
 
-from gitwrite import prose
+from gitwrite import prose, restoring
 from gitwrite.errors import (
     MergeInProgress,
     NotAProject,
@@ -37,10 +35,13 @@ from gitwrite.errors import (
     UnknownFile,
     UnsavedChanges,
 )
+from gitwrite.history import History
+from gitwrite.messages import default_message
 from gitwrite.model import Author, ChangeKind, FileChange, FileComparison, SaveInfo, Status
 from gitwrite.paths import check_path
-from gitwrite.revisions import peel_to_commit, resolve
-from gitwrite.trailers import add_word_trailer, split_word_trailer
+from gitwrite.revisions import resolve
+from gitwrite.texts import TextCache, decode_text
+from gitwrite.trailers import add_word_trailer
 from gitwrite.worktree import DiskFile, TreeEntries, index_entry, read_disk_file, scan
 
 if TYPE_CHECKING:
@@ -64,16 +65,6 @@ desktop.ini
 .gitwrite-cache/
 """
 STARTER = "# Chapter 1\n\nWrite here. Every save keeps a version you can go back to.\n"
-
-
-def decode_text(data: bytes) -> str | None:
-    """The text of a file, or ``None`` when it is binary (NUL bytes or not UTF-8)."""
-    if b"\x00" in data[:8192]:
-        return None
-    try:
-        return data.decode("utf-8")
-    except UnicodeDecodeError:
-        return None
 
 
 class Project:
@@ -378,46 +369,6 @@ class Project:
 
     # -- history --------------------------------------------------------------------
 
-    def _save_info(self, commit: Commit) -> SaveInfo:
-        message, words = split_word_trailer(commit.message.decode("utf-8", "replace"))
-        if words is None:
-            words = self._words_of(commit)
-        name, _, email = commit.author.decode("utf-8", "replace").partition(" <")
-        tz = timezone(timedelta(seconds=commit.author_timezone))
-        return SaveInfo(
-            id=commit.id.decode(),
-            message=message,
-            author=name,
-            email=email.rstrip(">"),
-            time=datetime.fromtimestamp(commit.author_time, tz),
-            parents=tuple(p.decode() for p in commit.parents),
-            words_added=words[0],
-            words_removed=words[1],
-        )
-
-    @cached_property
-    def _foreign_words(self) -> dict[ObjectID, tuple[int, int]]:
-        return {}
-
-    def _words_of(self, commit: Commit) -> tuple[int, int]:
-        """Words added and removed by a save made elsewhere (no trailer): diffed once, cached."""
-        cached = self._foreign_words.get(commit.id)
-        if cached is None:
-            parent_tree = (
-                peel_to_commit(self.repo, commit.parents[0]).tree if commit.parents else None
-            )
-            before, after = self.tree_entries(parent_tree), self.tree_entries(commit.tree)
-            added = removed = 0
-            for path in set(before) | set(after):
-                if before.get(path) == after.get(path):
-                    continue
-                old = before[path][1] if path in before else None
-                new = after[path][1] if path in after else None
-                change = self._change(path, old, new)
-                added, removed = added + change.words_added, removed + change.words_removed
-            cached = self._foreign_words[commit.id] = (added, removed)
-        return cached
-
     def history(
         self,
         limit: int = 50,
@@ -428,16 +379,18 @@ class Project:
     ) -> list[SaveInfo]:
         """Saves newest first, ``limit`` at a time after skipping ``skip``; optionally only
         those that changed ``path``, and starting from another exploration or save."""
-        if self.head_id() is None and start is None:
-            return []
-        include = [self.commit(start).id]
-        paths = [check_path(path).encode()] if path is not None else None
-        walker = self.repo.get_walker(include=include, paths=paths, max_entries=skip + limit)
-        entries = [entry.commit for entry in walker][skip:]
-        return [self._save_info(c) for c in entries]
+        return self._history.list(limit, skip=skip, start=start, path=path)
 
     def save_info(self, revision: str) -> SaveInfo:
-        return self._save_info(self.commit(revision))
+        """One save, by any name a writer may give it."""
+        return self._history.info(self.commit(revision))
+
+    def _save_info(self, commit: Commit) -> SaveInfo:
+        return self._history.info(commit)
+
+    @cached_property
+    def _history(self) -> History:
+        return History(self)
 
     # -- reading --------------------------------------------------------------------
 
@@ -514,75 +467,11 @@ class Project:
         self, at: str, paths: Iterable[str] | None = None, message: str | None = None
     ) -> SaveInfo:
         """Bring back files (or the whole project) as they were at a save, as a NEW save."""
-        self.refuse_during_merge("restore")
-        commit = self.commit(at)
-        target = self.tree_entries(commit.tree)
-        head = self.head_entries()
-        wanted = sorted({check_path(p) for p in paths}) if paths is not None else None
-        affected = wanted if wanted is not None else sorted(set(target) | set(head))
-        self.require_saved("restore", affected)
-        writes = {
-            p: (self._blob_text(target[p][1]) if p in target else None)
-            for p in affected
-            if target.get(p) != head.get(p)
-        }
-        if not writes:
-            raise NothingToSave()
-        self.write_files(writes)
-        what = ", ".join(wanted) if wanted else "the project"
-        when = datetime.fromtimestamp(commit.author_time, UTC).strftime("%d %b %Y %H:%M")
-        default = f"Restore {what} to the save of {when} ({commit.id.decode()[:8]})"
-        return self.save(message or default, paths=list(writes))
+        return restoring.restore(self, at, paths, message)
 
     def revert(self, save: str, message: str | None = None) -> SaveInfo:
         """Undo one save: apply the opposite of its changes on top of the current text."""
-        self.refuse_during_merge("undo a save")
-        commit = self.commit(save)
-        parent_tree = peel_to_commit(self.repo, commit.parents[0]).tree if commit.parents else None
-        before, after = self.tree_entries(parent_tree), self.tree_entries(commit.tree)
-        head = self.head_entries()
-        changed = sorted(p for p in set(before) | set(after) if before.get(p) != after.get(p))
-        self.require_saved("undo this save", changed)
-        writes: dict[str, bytes | None] = {}
-        conflicted: list[str] = []
-        for path in changed:
-            result = self._reverse_one(before.get(path), after.get(path), head.get(path))
-            if result is _CONFLICT:
-                conflicted.append(path)
-            elif result != (self._blob_text(head[path][1]) if path in head else None):
-                writes[path] = result  # type: ignore[assignment]
-        if conflicted:
-            from gitwrite.errors import MergeError
-
-            raise MergeError(
-                "cannot undo this save automatically: later saves changed the same text in "
-                + ", ".join(conflicted)
-            )
-        if not writes:
-            raise NothingToSave()
-        self.write_files(writes)
-        summary = self._save_info(commit).summary
-        return self.save(message or f'Undo "{summary}"', paths=list(writes))
-
-    def _reverse_one(
-        self,
-        before: tuple[int, ObjectID] | None,
-        after: tuple[int, ObjectID] | None,
-        head: tuple[int, ObjectID] | None,
-    ) -> bytes | object | None:
-        """The current text of a file with one save's change to it taken back."""
-        if head == after:
-            return self._blob_text(before[1]) if before is not None else None
-        if head == before:
-            return self._blob_text(head[1]) if head is not None else None
-        if head is None or after is None or before is None:
-            return _CONFLICT
-        texts = [decode_text(self._blob_text(e[1])) for e in (after, head, before)]
-        if any(t is None for t in texts):
-            return _CONFLICT
-        base, ours, theirs = (t for t in texts if t is not None)
-        merged = prose.merge_text(base, ours, theirs)
-        return merged.text.encode("utf-8") if merged.clean else _CONFLICT
+        return restoring.revert(self, save, message)
 
     # -- features -------------------------------------------------------------------
 
@@ -618,33 +507,6 @@ class Project:
         return Comparisons(self)
 
 
-_CONFLICT = object()
-
-
-class TextCache:
-    """Recently used blobs with their decoded text, bounded by total size (LRU)."""
-
-    def __init__(self, max_bytes: int = 64 * 1024 * 1024) -> None:
-        self.max_bytes = max_bytes
-        self.size = 0
-        self._items: OrderedDict[ObjectID, tuple[bytes, str | None]] = OrderedDict()
-
-    def get(self, sha: ObjectID) -> tuple[bytes, str | None] | None:
-        item = self._items.get(sha)
-        if item is not None:
-            self._items.move_to_end(sha)
-        return item
-
-    def put(self, sha: ObjectID, data: bytes, text: str | None) -> None:
-        if sha in self._items or len(data) > self.max_bytes:
-            return
-        self._items[sha] = (data, text)
-        self.size += len(data)
-        while self.size > self.max_bytes:
-            _, (old, _) = self._items.popitem(last=False)
-            self.size -= len(old)
-
-
 def _use_git_loose_compression(repo: Repo) -> None:
     """Compress loose objects at zlib level 1 as git does by default (dulwich uses 6).
 
@@ -669,19 +531,3 @@ def _prune_empty_dirs(folder: Path, root: Path) -> None:
     while folder != root and folder.is_dir() and not any(folder.iterdir()):
         folder.rmdir()
         folder = folder.parent
-
-
-def default_message(changes: list[FileChange]) -> str:
-    """A save message such as ``chapter-03.md: +120 words`` or ``3 files: +40 -12 words``."""
-    if not changes:
-        return "Save"
-    added = sum(c.words_added for c in changes)
-    removed = sum(c.words_removed for c in changes)
-    words = f"+{added}" + (f" -{removed}" if removed else "") + " words"
-    if len(changes) == 1:
-        change = changes[0]
-        note = {ChangeKind.ADDED: " (new)", ChangeKind.DELETED: " (deleted)"}.get(change.kind, "")
-        return f"{change.path}{note}: {words}"
-    if len(changes) <= 3:
-        return f"{', '.join(c.path for c in changes)}: {words}"
-    return f"{len(changes)} files: {words}"

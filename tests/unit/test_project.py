@@ -17,8 +17,9 @@ from gitwrite.errors import (
     UnknownRevision,
     UnsavedChanges,
 )
+from gitwrite.messages import default_message
 from gitwrite.model import Author, ChangeKind
-from gitwrite.project import Project, default_message
+from gitwrite.project import Project
 from gitwrite.prose import RunKind, count_words
 from tests.builders import build_history, make_project, write
 from tests.corpus import chapters, paragraphs
