@@ -205,6 +205,8 @@ def _decode(decoder: msgspec.msgpack.Decoder[object], frame: bytes) -> object:
         raise ProtocolError(ErrorCode.MALFORMED, f"invalid message: {exc}") from exc
     except msgspec.DecodeError as exc:
         raise ProtocolError(ErrorCode.MALFORMED, f"not a MessagePack message: {exc}") from exc
+    except UnicodeDecodeError as exc:  # a string that is not UTF-8 (msgspec lets it through)
+        raise ProtocolError(ErrorCode.MALFORMED, f"a string is not valid UTF-8: {exc}") from exc
 
 
 def decode_client(frame: bytes) -> ClientMessage:
