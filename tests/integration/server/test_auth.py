@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
@@ -9,8 +10,9 @@ import jwt
 import pytest
 from sqlalchemy import func, select, update
 
+from gitwrite_sync.db.engine import Database
 from gitwrite_sync.db.models import RateCounter, RefreshToken, RevokedAccessToken
-from gitwrite_sync.domain.auth import authenticate
+from gitwrite_sync.domain.auth import TokenPair, authenticate
 from gitwrite_sync.domain.auth.tokens import issue_access_token
 from gitwrite_sync.errors import Unauthenticated
 from gitwrite_sync.services import Services
@@ -226,3 +228,27 @@ async def test_the_prune_job_drops_only_what_can_no_longer_matter(
     assert await count(RefreshToken, RefreshToken.user_id == ada.id) == 1
     assert await count(RateCounter, RateCounter.key == "login:address:old") == 0
     assert await count(RateCounter) >= 1
+
+
+async def test_two_refreshes_racing_with_one_token_leave_one_winner_then_sign_out(
+    api: Api, settings: Settings
+) -> None:
+    # Two instances (separate pools) receive the same refresh token at the same moment:
+    # the row lock (Postgres) or the write lock (SQLite) orders them; the second sees a
+    # used token, so it is treated as copied and the family ends.
+    ada = api.account("ada")
+    instances = [Database(settings.database_url) for _ in range(2)]
+    try:
+        services = [Services.build(settings, db) for db in instances]
+        outcomes = await asyncio.gather(
+            *(s.auth.refresh(ada.refresh_token) for s in services), return_exceptions=True
+        )
+        winners = [o for o in outcomes if isinstance(o, TokenPair)]
+        losers = [o for o in outcomes if isinstance(o, Unauthenticated)]
+        assert len(winners) == 1 and len(losers) == 1
+        assert losers[0].details["reason"] == "reused"
+        with pytest.raises(Unauthenticated):
+            await services[0].auth.refresh(winners[0].refresh_token)
+    finally:
+        for db in instances:
+            await db.dispose()

@@ -9,6 +9,7 @@ successful login (`Passwords.needs_rehash`).
 from __future__ import annotations
 
 import asyncio
+import functools
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
@@ -24,9 +25,12 @@ class Passwords:
         self._hasher = PasswordHasher(
             time_cost=time_cost, memory_cost=memory_kib, parallelism=parallelism
         )
-        # Verified against when the account does not exist, so that "no such account"
-        # takes as long as "wrong password" and timing does not reveal which emails exist.
-        self._dummy = self._hasher.hash("not the password of any account")
+
+    @functools.cached_property
+    def _dummy(self) -> str:
+        """Verified against when the account does not exist, so that "no such account" takes
+        as long as "wrong password" and timing does not reveal which emails exist."""
+        return self._hasher.hash("not the password of any account")
 
     @classmethod
     def from_settings(cls, settings: Settings) -> Passwords:
