@@ -104,6 +104,7 @@ def _prepare(path: Path) -> tuple[Database, int]:
         if db.journal_mode != "wal":
             db.enable_wal()
         db.execute("PRAGMA synchronous=NORMAL")
+        db.execute("PRAGMA cache_size=-32000")  # 32 MB: FTS5 merges its segments in memory
         for number in range(version, cache_schema.VERSION):
             with db.atomic():
                 cache_schema.STEPS[number](db)
