@@ -47,7 +47,8 @@ def _lifespan(settings: Settings) -> Callable[[Litestar], AbstractAsyncContextMa
         finally:
             stop.set()
             if worker_task is not None:
-                with contextlib.suppress(asyncio.CancelledError):
+                # A job still running after 30 s is cancelled; its lease lets it run again.
+                with contextlib.suppress(asyncio.CancelledError, TimeoutError):
                     await asyncio.wait_for(worker_task, timeout=30)
             await db.dispose()
 

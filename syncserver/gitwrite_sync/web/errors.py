@@ -93,11 +93,13 @@ def on_http_error(request: Request[Any, Any, Any], exc: HTTPException) -> Respon
     details: Any = {}
     if isinstance(exc, ValidationException) and exc.extra:
         details = {"errors": exc.extra}
+    message = exc.detail
     if status >= 500:
         log.error("HTTP %s on %s %s: %s", status, request.method, request.url.path, exc.detail)
-    return error_response(
-        status, HTTP_CODES.get(status, "http_error"), exc.detail, details, exc.headers
-    )
+        if status != 503:
+            message, details = "internal server error", {}  # no internals in the answer
+    code = HTTP_CODES.get(status) or ("internal" if status >= 500 else "http_error")
+    return error_response(status, code, message, details, exc.headers)
 
 
 def on_unexpected(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:

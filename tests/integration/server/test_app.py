@@ -7,6 +7,7 @@ from dataclasses import replace
 
 import pytest
 from litestar import get
+from litestar.exceptions import InternalServerException
 from litestar.params import FromPath
 from litestar.testing import TestClient
 from sqlalchemy import text
@@ -99,3 +100,16 @@ def test_services_exist_only_while_the_app_runs(settings: Settings) -> None:
         services_of(app.state)
     with TestClient(app):
         assert services_of(app.state).settings is settings
+
+
+def test_framework_5xx_errors_hide_their_detail(settings: Settings) -> None:
+    @get("/fail", sync_to_thread=False)
+    def fail() -> None:
+        raise InternalServerException("connection string postgres://secret@db")
+
+    app = create_app(settings)
+    app.register(fail)
+    with TestClient(app, raise_server_exceptions=False) as client:
+        got = client.get("/fail")
+    assert got.status_code == 500
+    assert got.json() == {"code": "internal", "message": "internal server error", "details": {}}
