@@ -5,7 +5,9 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from alembic import command
 from alembic.autogenerate import compare_metadata
+from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from sqlalchemy import inspect
 from sqlalchemy.engine import Connection
@@ -72,3 +74,12 @@ async def test_unreachable_database_is_a_domain_error() -> None:
     url = f"postgresql+asyncpg://nobody@127.0.0.1:{free_port()}/none"
     with pytest.raises(Unavailable, match="cannot reach the database"):
         await migrate.upgrade_async(url)
+
+
+def test_env_py_opens_its_own_async_engine_when_run_by_alembic(empty_database_url: str) -> None:
+    # What a developer's `alembic upgrade head` with a config of their own does.
+    cfg = Config()
+    cfg.set_main_option("script_location", str(migrate.MIGRATIONS))
+    cfg.set_main_option("sqlalchemy.url", empty_database_url)
+    command.upgrade(cfg, "head")
+    assert migrate.current(empty_database_url) == migrate.head()

@@ -1,19 +1,24 @@
-"""Alembic environment: runs on the connection `gitwrite_sync.db.migrate` hands over.
+"""Alembic environment, async: migrations run on an async engine's connection.
 
 There is no alembic.ini: `gitwrite_sync.db.migrate` builds the configuration in code and
-passes an open connection (inside a transaction, so an upgrade is all or nothing on both
-databases) in ``config.attributes["connection"]``.
+passes an open connection of its async engine (inside a transaction, so an upgrade is all
+or nothing on both databases) in ``config.attributes["connection"]``. Run any other way
+(for instance by the ``alembic`` command with a config of your own), this file opens that
+engine itself from ``sqlalchemy.url``, else the server's settings (``DATABASE_URL``).
 """
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any, Literal
 
 from alembic import context
 from alembic.autogenerate.api import AutogenContext
 from sqlalchemy.engine import Connection
 
+from gitwrite_sync.db.engine import make_engine
 from gitwrite_sync.db.models import Base, UTCDateTime
+from gitwrite_sync.settings import Settings
 
 config = context.config
 target_metadata = Base.metadata
@@ -39,9 +44,22 @@ def run_migrations(connection: Connection) -> None:
         context.run_migrations()
 
 
+async def run_async(url: str) -> None:
+    # Foreign keys off on SQLite while tables are rebuilt; see gitwrite_sync.db.migrate.
+    engine = make_engine(url, pool_size=1, sqlite_foreign_keys=False)
+    try:
+        async with engine.begin() as conn:
+            await conn.run_sync(run_migrations)
+    finally:
+        await engine.dispose()
+
+
+if context.is_offline_mode():
+    raise RuntimeError("offline (--sql) migrations are not supported")
 connection = config.attributes.get("connection")
-if connection is None:
-    raise RuntimeError(
-        "run migrations through gitwrite_sync.db.migrate (or `gitwrite-server migrate`)"
+if connection is not None:
+    run_migrations(connection)
+else:
+    asyncio.run(
+        run_async(config.get_main_option("sqlalchemy.url") or Settings.from_env().database_url)
     )
-run_migrations(connection)
