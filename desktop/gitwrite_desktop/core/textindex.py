@@ -1,6 +1,7 @@
 """The full-text index of a project's working text: files on disk, paragraph by paragraph.
 
-Each text file of the working folder (what the writer sees, saved or not) is split into
+Each text file of the working folder (what the writer sees, saved or not; hidden files
+such as ``.gitignore`` left out) is split into
 paragraphs (`gitwrite.prose.split_paragraphs`); each paragraph is one row with its
 offset in the file and its line, so a search result can show a snippet and the editor
 can jump to it. The FTS5 table over those rows is kept in step by triggers
@@ -72,13 +73,20 @@ def paragraphs(text: str) -> list[Paragraph]:
     return found
 
 
+def hidden(path: str) -> bool:
+    """Whether a path is hidden (a part starts with "."): ``.gitignore`` is not prose."""
+    return any(part.startswith(".") for part in path.split("/"))
+
+
 def working_files(project: Project) -> dict[str, os.stat_result]:
     """Every regular file of the working folder that git would see (ignored ones left out,
-    unless saved), with its stat."""
+    unless saved) and that is not hidden, with its stat."""
     root = str(project.root)
     ignore = IgnoreFilterManager.from_repo(project.repo)
     found = {}
     for path in walk_files(root, ignore, project.head_entries()):
+        if hidden(path):
+            continue
         try:
             st = os.lstat(os.path.join(root, path))
         except OSError:
@@ -91,6 +99,8 @@ def working_files(project: Project) -> dict[str, os.stat_result]:
 def _stat_of(project: Project, paths: Iterable[str]) -> dict[str, os.stat_result]:
     found = {}
     for path in paths:
+        if hidden(path):
+            continue
         try:
             st = os.lstat(project.root / path)
         except OSError:

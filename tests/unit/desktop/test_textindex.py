@@ -66,11 +66,12 @@ def rows(index: TextIndex, path: str) -> list[tuple[int, str]]:
 def test_the_first_refresh_indexes_every_text_file(project: Project, index: TextIndex) -> None:
     (project.root / "cover.png").write_bytes(b"\x89PNG\r\n\x1a\n\x00\x00binary")
     (project.root / "notes.tmp").write_text("ignored by .gitignore", encoding="utf-8")
+    (project.root / "drafts").mkdir()
+    (project.root / "drafts" / ".hidden.md").write_text("not prose", encoding="utf-8")
     changed = index.refresh(project)
     assert changed == {"chapter-01.md", "chapter-02.md", "chapter-03.md", "chapter-04.md"} | {
-        ".gitignore",
-        "cover.png",
-    }
+        "cover.png"
+    }  # not notes.tmp (ignored), .gitignore nor drafts/.hidden.md (hidden)
     text = (project.root / "chapter-02.md").read_text(encoding="utf-8")
     stored = rows(index, "chapter-02.md")
     assert stored == [(p.start, p.text) for p in paragraphs(text)]
