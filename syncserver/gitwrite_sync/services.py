@@ -10,7 +10,9 @@ from litestar.datastructures import State
 from gitwrite_sync.db.engine import Database
 from gitwrite_sync.domain.auth import AuthService, Passwords
 from gitwrite_sync.domain.repositories import RepositoryService
+from gitwrite_sync.domain.sync import SyncService
 from gitwrite_sync.domain.users import UserService
+from gitwrite_sync.fanout import Fanout, MemoryFanout
 from gitwrite_sync.settings import Settings
 
 
@@ -22,10 +24,13 @@ class Services:
     auth: AuthService
     users: UserService
     repositories: RepositoryService
+    fanout: Fanout
+    sync: SyncService
 
     @classmethod
-    def build(cls, settings: Settings, db: Database) -> Services:
+    def build(cls, settings: Settings, db: Database, fanout: Fanout | None = None) -> Services:
         passwords = Passwords.from_settings(settings)
+        fanout = fanout or MemoryFanout()
         return cls(
             settings=settings,
             db=db,
@@ -33,6 +38,8 @@ class Services:
             auth=AuthService(db, settings, passwords),
             users=UserService(db, passwords),
             repositories=RepositoryService(db),
+            fanout=fanout,
+            sync=SyncService(db, settings, fanout),
         )
 
 
