@@ -21,6 +21,8 @@ from litestar.openapi.spec import Components, SecurityScheme
 from gitwrite_sync.db.engine import Database
 from gitwrite_sync.domain.auth.controller import AuthController
 from gitwrite_sync.domain.repositories.controller import RepositoryController
+from gitwrite_sync.domain.sync.websocket import sync_routes
+from gitwrite_sync.fanout import Fanout
 from gitwrite_sync.services import Services
 from gitwrite_sync.settings import Settings
 from gitwrite_sync.web.deps import DEPENDENCIES
@@ -32,11 +34,14 @@ from gitwrite_sync.workers.runner import Worker
 log = logging.getLogger(__name__)
 
 
-def _lifespan(settings: Settings) -> Callable[[Litestar], AbstractAsyncContextManager[None]]:
+def _lifespan(
+    settings: Settings, fanout: Fanout | None
+) -> Callable[[Litestar], AbstractAsyncContextManager[None]]:
     @asynccontextmanager
     async def lifespan(app: Litestar) -> AsyncIterator[None]:
         db = Database(settings.database_url)
-        app.state.services = Services.build(settings, db)
+        services = app.state.services = Services.build(settings, db, fanout)
+        await services.fanout.start()
         stop = asyncio.Event()
         worker_task = None
         if settings.embedded_worker:
@@ -50,19 +55,21 @@ def _lifespan(settings: Settings) -> Callable[[Litestar], AbstractAsyncContextMa
                 # A job still running after 30 s is cancelled; its lease lets it run again.
                 with contextlib.suppress(asyncio.CancelledError, TimeoutError):
                     await asyncio.wait_for(worker_task, timeout=30)
+            await services.fanout.close()
             await db.dispose()
 
     return lifespan
 
 
-def create_app(settings: Settings | None = None) -> Litestar:
-    """The server application for ``settings`` (read from the environment when None)."""
+def create_app(settings: Settings | None = None, *, fanout: Fanout | None = None) -> Litestar:
+    """The server application for ``settings`` (read from the environment when None);
+    ``fanout`` replaces the one the settings choose (tests share one between apps)."""
     settings = settings or Settings.from_env()
     return Litestar(
-        route_handlers=[health, AuthController, RepositoryController],
+        route_handlers=[health, AuthController, RepositoryController, *sync_routes()],
         dependencies=DEPENDENCIES,
         exception_handlers=EXCEPTION_HANDLERS,
-        lifespan=[_lifespan(settings)],
+        lifespan=[_lifespan(settings, fanout)],
         request_max_body_size=settings.max_request_bytes,
         openapi_config=OpenAPIConfig(
             title="GitWrite sync server",
