@@ -144,9 +144,12 @@ class MiniServer:
     def seq(self, name: str) -> int:
         return len(self.events.get(name, []))
 
-    def fetch(self, message: Fetch) -> FetchResult:
+    def fetch(self, message: Fetch) -> FetchResult | Error:
         refs = self.refs(message.repo)
         if message.wants:
+            unknown = [w for w in message.wants if w not in refs]
+            if unknown:
+                return Error(ErrorCode.NOT_FOUND, f"no ref named {unknown[0]!r}", message.id)
             refs = {k: v for k, v in refs.items() if k in message.wants}
         repo = self.repo(message.repo)
         haves = [ObjectID(h.encode()) for h in message.haves]

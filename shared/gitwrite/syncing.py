@@ -16,7 +16,9 @@ Decisions (for the user guide):
   ``conflicts``. Once the writer completes the merge, the next sync pushes it. While a
   merge is in progress, sync refuses with `MergeInProgress`.
 * A push that loses a race ("stale": someone pushed first) starts over from the fetch,
-  after a short random pause, up to ``max_attempts`` times.
+  after a short random pause, up to ``max_attempts`` times. A merge save made for the lost
+  push is taken back first (it was never pushed), so the history gets one merge save per
+  sync, not one per lost race; it is kept if the writer saved on top of it meanwhile.
 """
 
 from __future__ import annotations
@@ -107,15 +109,26 @@ async def sync_branch(
     project.explorations.merger.refuse_if_merging("sync")
     ref = f"refs/heads/{project.current_branch}"
     merges = 0
+    unpushed: tuple[ObjectID, ObjectID] | None = None  # (our merge save, the head before it)
     for attempt in range(1, max_attempts + 1):
-        fetched = await client.fetch(repo, project.repo, wants=[ref])
+        if unpushed is not None and await asyncio.to_thread(_undo_merge, project, ref, *unpushed):
+            merges -= 1
+        unpushed = None
+        before = project.head_id()
+        # Every ref, as `git fetch` does: the branch may not exist there yet (asking for
+        # it by name would be an error), and the other mirrors stay current on the way.
+        fetched = await client.fetch(repo, project.repo)
         remote_id = fetched.refs.get(ref)
         step, merge = await asyncio.to_thread(_integrate, project, ref, remote_id, client.remote)
         if step is _Step.CONFLICTS:
             return SyncOutcome(
                 SyncStatus.CONFLICTS, _head(project), fetched.seq, attempt, merges, merge
             )
-        merges += step is _Step.MERGED
+        if step is _Step.MERGED:
+            merges += 1
+            head = project.head_id()
+            if before is not None and head is not None:
+                unpushed = (head, before)
         if step in (_Step.DONE, _Step.FAST_FORWARDED):
             status = SyncStatus.UP_TO_DATE if step is _Step.DONE else SyncStatus.FAST_FORWARDED
             if merges:
@@ -179,3 +192,26 @@ def _fast_forward(project: Project, ref: str, old: ObjectID | None, new: ObjectI
     if not moved:
         current = project.head_id()
         raise SaveConflict(old.decode() if old else None, current.decode() if current else None)
+
+
+def _undo_merge(project: Project, ref: str, merge: ObjectID, before: ObjectID) -> bool:
+    """Take back a merge save that lost its push race, so the next attempt merges the
+    server's newer saves into the writer's own once, instead of stacking a merge save per
+    lost race. It was never pushed, so no one else has it.
+
+    Kept (returns False) when the writer saved on top of it meanwhile, or has unsaved
+    changes in a file it touched. The branch moves before the files: a crash in between
+    leaves the merged text on disk as unsaved changes, never a silent revert of it.
+    """
+    if project.head_id() != merge:
+        return False
+    merged = project.head_entries()
+    target = project.commit(before.decode())
+    restored = project.tree_entries(target.tree)
+    changed = [p for p in set(merged) | set(restored) if merged.get(p) != restored.get(p)]
+    if project.unsaved_paths(changed):
+        return False
+    if not project.repo.refs.set_if_equals(Ref(ref.encode()), merge, before):
+        return False
+    project.checkout_tree(target.tree, previous=merged)
+    return True

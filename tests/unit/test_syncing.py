@@ -149,6 +149,9 @@ async def test_concurrent_writers_all_land_after_lost_races(ann: Project, tmp_pa
         head = server.refs("novel")["refs/heads/main"]
         history = set(git(tmp_path / "server" / "novel", "rev-list", head).split())
         assert set(saves) <= history
+        # merges made for lost races were taken back: one merge save per writer at most
+        merges = git(tmp_path / "server" / "novel", "rev-list", "--merges", head).split()
+        assert len(merges) <= len(writers) - 1
         final = writers[-1].read("chapter.md")
         for n in range(len(writers)):
             assert final.count(f"Writer {n} was here.") == 1
