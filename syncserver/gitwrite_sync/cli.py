@@ -83,6 +83,7 @@ def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
     import uvicorn
 
     from gitwrite_sync.app import create_app
+    from gitwrite_sync.domain.sync.websocket import websocket_max_size
 
     _ensure_schema(settings)
     host = args.host or settings.host
@@ -98,6 +99,7 @@ def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
             port=port,
             workers=args.workers,
             log_level=args.log_level,
+            ws_max_size=websocket_max_size(settings),
         )
         return 0
     # Bind first, so `--port 0` works and the printed address is one that accepts already.
@@ -107,7 +109,12 @@ def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
     print(f"GitWrite server listening on http://{shown}:{bound[1]}")
     print(f"  database: {_where(settings)}")
     print(f"  data: {settings.data_dir}", flush=True)
-    config = uvicorn.Config(create_app(settings), log_level=args.log_level, lifespan="on")
+    config = uvicorn.Config(
+        create_app(settings),
+        log_level=args.log_level,
+        lifespan="on",
+        ws_max_size=websocket_max_size(settings),
+    )
     uvicorn.Server(config).run(sockets=[sock])
     return 0
 
