@@ -59,18 +59,32 @@ class WriterContext(Context):
         super().__init__()
         self.data_dir = data_dir
         self.grace = grace
-        self.workspace = Workspace(data_dir)
-        self.cache = Cache.open(data_dir)
-        self.indexer = Indexer(self.cache, self.workspace)
         self._open: dict[str, tuple[Project, Lease]] = {}
         self.recovered: dict[str, list[Path]] = {}
         """Project id → leftover files removed when it was opened (for a notice)."""
-        if self.workspace.recovered_from is not None and not self.workspace.projects():
-            mirrored = self.cache.mirrored_record()
-            if mirrored.projects or mirrored.accounts:
-                log.warning("workspace file was unreadable; refilled from the cache")
-                self.workspace.restore(mirrored)
-        self.cache.mirror_workspace(self.workspace.snapshot())
+        self._lease = Lease.for_workspace(data_dir).acquire()  # or WorkspaceInUse
+        try:
+            self.workspace = Workspace(data_dir)
+            self.cache = Cache.open(data_dir)
+        except BaseException:
+            self._lease.release()
+            raise
+        self.indexer = Indexer(self.cache, self.workspace)
+        try:
+            self._refill_workspace()
+            self.cache.mirror_workspace(self.workspace.snapshot())
+        except BaseException:
+            self.close()
+            raise
+
+    def _refill_workspace(self) -> None:
+        """After an unreadable workspace file was moved aside, take the cache's mirror."""
+        if self.workspace.recovered_from is None or self.workspace.projects():
+            return
+        mirrored = self.cache.mirrored_record()
+        if mirrored.projects or mirrored.accounts:
+            log.warning("the workspace file was unreadable; refilled from the cache")
+            self.workspace.restore(mirrored)
 
     @property
     def db(self) -> Database:
@@ -149,9 +163,12 @@ class WriterContext(Context):
         self.note(Changes(workspace=True))
 
     def close(self) -> None:
-        for project_id in list(self._open):
-            self.close_project(project_id)
-        self.cache.close()
+        try:
+            for project_id in list(self._open):
+                self.close_project(project_id)
+            self.cache.close()
+        finally:
+            self._lease.release()
 
 
 class ReaderContext(Context):

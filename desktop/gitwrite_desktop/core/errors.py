@@ -13,6 +13,7 @@ They extend the engine's tree (`gitwrite.errors`), so an operation's failure is 
         ├── UnknownAccount         no account with that id in the workspace
         ├── InvalidAccount         a server address or email that cannot be used
         ├── WorkspaceError         the workspace file cannot be read or written
+        ├── WorkspaceInUse         another GitWrite runs with the same app data folder
         ├── CredentialsError       tokens cannot be stored or read
         │   └── InsecureCredentials    the credentials file is readable by others
         └── UnexpectedError        a bug: any other exception, kept as ``original``
@@ -92,6 +93,14 @@ class WorkspaceError(DesktopError):
         super().__init__(f"the workspace file {path} cannot be used: {reason}")
         self.path = path
         self.reason = reason
+
+
+class WorkspaceInUse(DesktopError):
+    def __init__(self, folder: str) -> None:
+        super().__init__(
+            f"GitWrite is already running with the workspace in {folder}; switch to that window"
+        )
+        self.folder = folder
 
 
 class CredentialsError(DesktopError):

@@ -26,25 +26,34 @@ import time
 from pathlib import Path
 from typing import IO
 
-from gitwrite_desktop.core.errors import DiskError, ProjectInUse
+from gitwrite_desktop.core.errors import DiskError, ProjectInUse, WorkspaceInUse
 
 log = logging.getLogger(__name__)
 
 LEASE_NAME = "gitwrite-desktop.lease"
+WORKSPACE_LEASE_NAME = "workspace.lease"
 GRACE_SECONDS = 2.0
 _TMP_SUFFIX = ".gitwrite-tmp"
 
 
 class Lease:
-    """The exclusive right of this process to write a project (see the module doc)."""
+    """The exclusive right of this process to write a project (see the module doc), or
+    with `for_workspace`, to run with an app data folder (one GitWrite per workspace)."""
 
     def __init__(self, root: Path) -> None:
         self.root = root
         self.path = root / ".git" / LEASE_NAME
         self._file: IO[bytes] | None = None
 
+    @classmethod
+    def for_workspace(cls, folder: Path) -> Lease:
+        lease = cls(folder)
+        lease.path = folder / WORKSPACE_LEASE_NAME
+        return lease
+
     def acquire(self) -> Lease:
         try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
             handle = open(self.path, "a+b")  # noqa: SIM115 (held until release)
         except OSError as exc:
             raise DiskError(str(self.path), exc.strerror or str(exc)) from exc
@@ -52,6 +61,8 @@ class Lease:
             _lock(handle)
         except OSError:
             handle.close()
+            if self.path.name == WORKSPACE_LEASE_NAME:
+                raise WorkspaceInUse(str(self.root)) from None
             raise ProjectInUse(str(self.root)) from None
         self._file = handle
         return self

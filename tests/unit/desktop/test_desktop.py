@@ -6,9 +6,13 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
+import pytest
+
+from gitwrite.errors import GitWriteError
 from gitwrite_desktop.core import operations as ops
 from gitwrite_desktop.core.cache import FILE_NAME
 from gitwrite_desktop.core.desktop import Desktop
+from gitwrite_desktop.core.errors import ProjectInUse, WorkspaceInUse
 from gitwrite_desktop.core.workspace import FILE_NAME as WORKSPACE_FILE
 from tests.unit.desktop.conftest import GRACE, open_new_project
 from tests.unit.desktop.fixtures.make_cache_fixtures import HERE as FIXTURES
@@ -81,3 +85,35 @@ def test_a_lost_workspace_file_is_refilled_from_the_cache(data_dir: Path, tmp_pa
     (entry,) = again.call(ops.ListProjects()).value
     assert entry.entry.id == project
     again.stop()
+
+
+def test_one_running_core_per_workspace(data_dir: Path) -> None:
+    first = Desktop(data_dir, grace=GRACE)
+    assert first.start().wait(60)
+    second = Desktop(data_dir, grace=GRACE)
+    failures: list[GitWriteError] = []
+    assert second.start(on_failure=failures.append).wait(60)
+    assert [type(e) for e in failures] == [WorkspaceInUse]
+    with pytest.raises(WorkspaceInUse):
+        second.call(ops.ListProjects())
+    second.stop()
+    first.stop()
+    third = Desktop(data_dir, grace=GRACE)
+    assert third.start().wait(60)
+    third.call(ops.ListProjects())
+    third.stop()
+
+
+def test_a_project_open_in_another_workspace_is_refused(tmp_path: Path) -> None:
+    first = Desktop(tmp_path / "one", grace=GRACE)
+    second = Desktop(tmp_path / "two", grace=GRACE)
+    for core in (first, second):
+        assert core.start().wait(60)
+    project = open_new_project(first, tmp_path / "novel")
+    other = second.call(ops.AddProject(tmp_path / "novel")).value.id
+    with pytest.raises(ProjectInUse):
+        second.call(ops.OpenProject(other))
+    first.call(ops.CloseProject(project))
+    second.call(ops.OpenProject(other))
+    first.stop()
+    second.stop()
