@@ -262,3 +262,27 @@ def test_a_rebuild_reports_progress_and_refills_everything(
     assert desktop.call(ops.Search(novel, "Moscow")).value.total == 1
     assert desktop.call(ops.Search(other, "Moscow")).value.total == 1
     assert desktop.call(ops.WordsPerDay()).value[0].saves == 4
+
+
+def test_every_operation_and_query_is_exported() -> None:
+    import inspect
+
+    from gitwrite_desktop.core.operations import (
+        _annotations,
+        _cache,
+        _explorations,
+        _saving,
+        _workspace,
+    )
+
+    defined = {
+        name
+        for module in (_annotations, _cache, _explorations, _saving, _workspace)
+        for name, value in vars(module).items()
+        if inspect.isclass(value)
+        and value.__module__ == module.__name__
+        and not name.startswith("_")
+    }
+    assert defined <= set(ops.__all__)
+    assert all(hasattr(ops, name) for name in ops.__all__)
+    assert sorted(ops.__all__) == ops.__all__
