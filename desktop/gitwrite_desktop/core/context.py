@@ -117,6 +117,9 @@ class WriterContext(Context):
     def is_open(self, project_id: str) -> bool:
         return project_id in self._open
 
+    def open_ids(self) -> set[str]:
+        return set(self._open)
+
     def close_project(self, project_id: str) -> None:
         opened = self._open.pop(project_id, None)
         if opened is not None:

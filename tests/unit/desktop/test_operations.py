@@ -13,7 +13,8 @@ from gitwrite.merging import MergeStatus
 from gitwrite.prose import count_words
 from gitwrite_desktop.core import operations as ops
 from gitwrite_desktop.core.desktop import Desktop
-from gitwrite_desktop.core.errors import ProjectMissing
+from gitwrite_desktop.core.errors import ProjectInUse, ProjectMissing
+from gitwrite_desktop.core.recovery import Lease
 from gitwrite_desktop.core.worker import Done
 from tests.unit.desktop.conftest import open_new_project
 
@@ -255,6 +256,7 @@ def test_a_rebuild_reports_progress_and_refills_everything(
     desktop: Desktop, novel: str, tmp_path: Path
 ) -> None:
     other = open_new_project(desktop, tmp_path / "other", {"x.md": "Moscow again.\n"})
+    desktop.call(ops.CloseProject(other))
     progress: list[tuple[int, int]] = []
     rebuilt = desktop.call(ops.Rebuild(lambda done, total: progress.append((done, total))))
     assert progress == [(1, 2), (2, 2)]
@@ -262,6 +264,11 @@ def test_a_rebuild_reports_progress_and_refills_everything(
     assert desktop.call(ops.Search(novel, "Moscow")).value.total == 1
     assert desktop.call(ops.Search(other, "Moscow")).value.total == 1
     assert desktop.call(ops.WordsPerDay()).value[0].saves == 4
+    # A project opened only to be indexed is closed again (its lease released).
+    with Lease(tmp_path / "other"):
+        pass
+    with pytest.raises(ProjectInUse):
+        Lease(tmp_path / "novel").acquire()
 
 
 def test_every_operation_and_query_is_exported() -> None:

@@ -48,11 +48,16 @@ class Rebuild(Operation[None]):
 
     def run(self, ctx: WriterContext, /) -> None:
         handle = ctx.handle
-        changes = ctx.indexer.rebuild(
-            ctx.project,
-            cancelled=lambda: handle is not None and handle.cancelled,
-            progress=self.progress,
-        )
+        was_open = ctx.open_ids()
+        try:
+            changes = ctx.indexer.rebuild(
+                ctx.project,
+                cancelled=lambda: handle is not None and handle.cancelled,
+                progress=self.progress,
+            )
+        finally:
+            for project_id in ctx.open_ids() - was_open:  # opened only to be indexed
+                ctx.close_project(project_id)
         ctx.note(changes)
         ctx.check_cancelled()
 
