@@ -115,22 +115,27 @@ def diff_anchored(
     b: Sequence[str],
     deadline: float,
     anchors: Sequence[Callable[[str], bool]],
+    *,
+    semantic: bool = False,
 ) -> list[Op]:
     """Diff two sequences of units matching only the units of the first anchor kind (say,
     sentences and not the spaces between them), then diffing what lies between each two
     matched anchors the same way with the remaining anchor kinds, then plainly.
 
     A plain diff may just as well match a space as a sentence; this one never gives up a
-    sentence to keep a space.
+    sentence to keep a space, and a changed space never makes the word beside it change.
+    ``semantic`` applies the semantic cleanup (see :func:`diff_units`) at every stage.
     """
     if not anchors:
-        return diff_units(a, b, deadline)
+        return diff_units(a, b, deadline, semantic=semantic)
     anchor, rest = anchors[0], anchors[1:]
     a_anchors = [i for i, unit in enumerate(a) if anchor(unit)]
     b_anchors = [j for j, unit in enumerate(b) if anchor(unit)]
     matched = [
         (a_anchors[op.a_start + k], b_anchors[op.b_start + k])
-        for op in diff_units([a[i] for i in a_anchors], [b[j] for j in b_anchors], deadline)
+        for op in diff_units(
+            [a[i] for i in a_anchors], [b[j] for j in b_anchors], deadline, semantic=semantic
+        )
         if op.equal
         for k in range(op.a_end - op.a_start)
     ]
@@ -139,7 +144,7 @@ def diff_anchored(
     for i, j in [*matched, (len(a), len(b))]:
         ops += (
             Op(op.equal, op.a_start + i0, op.a_end + i0, op.b_start + j0, op.b_end + j0)
-            for op in diff_anchored(a[i0:i], b[j0:j], deadline, rest)
+            for op in diff_anchored(a[i0:i], b[j0:j], deadline, rest, semantic=semantic)
         )
         ops.append(Op(True, i, min(i + 1, len(a)), j, min(j + 1, len(b))))
         i0, j0 = i + 1, j + 1

@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
-from gitwrite.prose._engine import diff_anchored, diff_units
+from gitwrite.prose._engine import diff_anchored
 from gitwrite.prose.tokens import is_word, split_words
 
 if TYPE_CHECKING:
@@ -20,6 +20,7 @@ if TYPE_CHECKING:
 
 OURS, THEIRS, BOTH = 0, 1, 2
 MAX_SLIDE = 4
+_REACH = 16
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,41 +46,42 @@ def hunks_of(
 ) -> list[Hunk]:
     """The hunks turning ``base`` into ``other``, in order, never touching one another.
 
-    Words are diffed with semantic cleanup (changes read as a person's edits); sentences
-    are matched before paragraph breaks, and those before the spaces between sentences (see
+    Words are matched before the spaces and punctuation between them, with semantic
+    cleanup (changes read as a person's edits); sentences are matched before paragraph
+    breaks, and those before the spaces between sentences (see
     :func:`~gitwrite.prose._engine.diff_anchored`).
     """
     if words:
-        ops = diff_units(base, other, deadline, semantic=True)
+        ops = diff_anchored(base, other, deadline, (is_word,), semantic=True)
     else:
         ops = diff_anchored(base, other, deadline, (_is_text, _is_paragraph_break))
-    return _leftmost(
-        [
-            Hunk(side, op.a_start, op.a_end, tuple(other[op.b_start : op.b_end]))
-            for op in ops
-            if not op.equal
-        ],
-        base,
-    )
+    return [
+        Hunk(side, op.a_start, op.a_end, tuple(other[op.b_start : op.b_end]))
+        for op in ops
+        if not op.equal
+    ]
 
 
-def _leftmost(hunks: list[Hunk], base: Sequence[str]) -> list[Hunk]:
-    """The same edits with each insertion and deletion slid as far left as it goes (up to
-    ``MAX_SLIDE`` tokens, and not into the side's previous hunk).
+def pushed(hunks: list[Hunk], base: Sequence[str], step: int) -> list[Hunk]:
+    """The same edits (of one side, in order) with each insertion and deletion slid as far
+    as it goes to the left (``step`` -1) or right (+1): up to ``MAX_SLIDE`` tokens, and not
+    into the side's neighbouring hunk.
 
-    Both sides then write a deleted or added sentence alike, with the space before it:
-    deleting "B" and "C" from "A B C." reads as deleting " B" and " C", not "B " and " C",
-    which would both claim the space between.
+    Both sides then write a deleted or added sentence alike, with the space on the same
+    side of it: deleting "B" and "C" from "A B C." reads as deleting " B" and " C" (pushed
+    left), not "B " and " C", which would both claim the space between. Deleting "A" and
+    "B" from "A B C." only works pushed right: "A " and "B ".
     """
     out: list[Hunk] = []
-    for hunk in hunks:
+    ordered = hunks if step < 0 else hunks[::-1]
+    for hunk in ordered:
         for _ in range(MAX_SLIDE):
-            moved = _slide_once(hunk, base, -1)
+            moved = _slide_once(hunk, base, step)
             if moved is None or (out and collide(moved, out[-1])):
                 break
             hunk = moved
         out.append(hunk)
-    return out
+    return out if step < 0 else out[::-1]
 
 
 def collide(one: Hunk, two: Hunk) -> bool:
@@ -110,18 +112,37 @@ def interact(one: Hunk, two: Hunk, base: Sequence[str], strict: bool) -> bool:
             when one inserts inside, or right against a non-blank token of, what the other
             changed: a sentence added after a sentence the other side rewrote is fine, one
             added after a sentence the other side deleted is not.
+
+    Two insertions interact when they could be written at the same place (sliding along
+    equal tokens): which comes first is then anyone's guess.
     """
+    if one.start == one.end and two.start == two.end:
+        low_one, high_one = _reach(one, base)
+        low_two, high_two = _reach(two, base)
+        return low_one <= high_two and low_two <= high_one
     if strict:
         return one.start <= two.end and two.start <= one.end
     if one.start < two.end and two.start < one.end:
         return True  # overlapping ranges, or an insertion strictly inside the other's range
-    if one.start == one.end and two.start == two.end:
-        return one.start == two.start
     if one.start == one.end:
         return _insertion_meets(one.start, two, base)
     if two.start == two.end:
         return _insertion_meets(two.start, one, base)
     return False
+
+
+def _reach(insertion: Hunk, base: Sequence[str]) -> tuple[int, int]:
+    """The leftmost and rightmost places the insertion can slide to (within ``_REACH``)."""
+    ends = []
+    for step in (-1, 1):
+        moved = insertion
+        for _ in range(_REACH):
+            further = _slide_once(moved, base, step)
+            if further is None:
+                break
+            moved = further
+        ends.append(moved.start)
+    return ends[0], ends[1]
 
 
 def _insertion_meets(point: int, hunk: Hunk, base: Sequence[str]) -> bool:

@@ -26,6 +26,7 @@ from gitwrite.prose._hunks import (
     interact,
     order,
     pair_twins,
+    pushed,
     slides,
     split_on,
 )
@@ -77,10 +78,29 @@ def merge_tokens(
         the three inputs exactly (which would be a bug, reported as a conflict by the caller).
     """
     strict = words
-    hunks = pair_twins(
-        hunks_of(OURS, base, ours, deadline, words=words)
-        + hunks_of(THEIRS, base, theirs, deadline, words=words)
-    )
+    found = [
+        hunks_of(side, base, version, deadline, words=words)
+        for side, version in ((OURS, ours), (THEIRS, theirs))
+    ]
+    best: list[Segment] | None = None
+    for step in (-1, 1):  # write insertions and deletions leftmost, else rightmost
+        hunks = pair_twins([h for side in found for h in pushed(side, base, step)])
+        segments = _merged(hunks, base, strict)
+        if segments is None or not _reassembles(segments, base, ours, theirs):
+            continue
+        if best is None or _conflicts(segments) < _conflicts(best):
+            best = segments
+        if not _conflicts(best):
+            break
+    return best
+
+
+def _conflicts(segments: list[Segment]) -> int:
+    return sum(segment.merged is None for segment in segments)
+
+
+def _merged(hunks: list[Hunk], base: Sequence[str], strict: bool) -> list[Segment] | None:
+    """The segments of a merge of these hunks, after rewriting those that interact."""
     for rewrite in (_split_shared_parts, _slide_apart):
         for cluster in _clusters(hunks, base, strict):
             current = set(hunks)  # a rewrite may have moved hunks of later clusters
@@ -102,8 +122,6 @@ def merge_tokens(
         position = end
     if position < len(base):
         segments.append(_unchanged("".join(base[position:])))
-    if not _reassembles(segments, base, ours, theirs):
-        return None
     return segments
 
 

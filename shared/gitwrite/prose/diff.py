@@ -13,8 +13,14 @@ import enum
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from gitwrite.prose._engine import common_ends, deadline_in, diff_units, past
-from gitwrite.prose.tokens import count_words, split_paragraphs, split_sentences, split_words
+from gitwrite.prose._engine import common_ends, deadline_in, diff_anchored, diff_units, past
+from gitwrite.prose.tokens import (
+    count_words,
+    is_word,
+    split_paragraphs,
+    split_sentences,
+    split_words,
+)
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
@@ -113,31 +119,45 @@ def _sentences(text: str) -> list[str]:
     return [s for paragraph in split_paragraphs(text) for s in split_sentences(paragraph)]
 
 
-_LEVELS = (split_paragraphs, _sentences, split_words)
+_PARAGRAPHS, _SENTENCES, _WORDS = range(3)
+_SPLITTERS = {_PARAGRAPHS: split_paragraphs, _SENTENCES: _sentences, _WORDS: split_words}
 
 
-def _diff_middle(old: str, new: str, deadline: float, level: int = 0) -> list[Run]:
+def _diff_middle(old: str, new: str, deadline: float, level: int = _PARAGRAPHS) -> list[Run]:
     """Diff by paragraphs, then by sentences inside each region of changed paragraphs, then
     by words inside each region of changed sentences.
 
     Regions only removed or only added are not looked into, nor any region once the
     deadline has passed. Diffing the big units first keeps the word diffs small, and a moved
-    or rewritten sentence reads as one change.
+    or rewritten sentence reads as one change. Sentences are matched whatever their spacing
+    (a re-wrapped sentence is the same sentence), then diffed word by word if it differs;
+    words are matched before the spaces and punctuation between them.
     """
-    split = _LEVELS[level]
-    old_units, new_units = split(old), split(new)
-    words = split is split_words
+    old_units, new_units = _SPLITTERS[level](old), _SPLITTERS[level](new)
+    if level == _SENTENCES:
+        ops = diff_units(_spacing_free(old_units), _spacing_free(new_units), deadline)
+    elif level == _WORDS:
+        ops = diff_anchored(old_units, new_units, deadline, (is_word,), semantic=True)
+    else:
+        ops = diff_units(old_units, new_units, deadline)
     runs: list[Run] = []
-    for op in diff_units(old_units, new_units, deadline, semantic=words):
+    for op in ops:
         removed = "".join(old_units[op.a_start : op.a_end])
         added = "".join(new_units[op.b_start : op.b_end])
-        if op.equal:
+        if op.equal and removed == added:
             runs.append(Run(RunKind.SAME, removed))
-        elif words or not removed or not added or past(deadline):
+        elif op.equal:  # the same sentences, spaced differently
+            for i, j in zip(range(op.a_start, op.a_end), range(op.b_start, op.b_end), strict=True):
+                runs += _diff_middle(old_units[i], new_units[j], deadline, _WORDS)
+        elif level == _WORDS or not removed or not added or past(deadline):
             runs += [Run(RunKind.REMOVED, removed), Run(RunKind.ADDED, added)]
         else:
             runs += _diff_middle(removed, added, deadline, level + 1)
     return runs
+
+
+def _spacing_free(units: list[str]) -> list[str]:
+    return [" ".join(unit.split()) for unit in units]
 
 
 def _coalesce(runs: list[Run]) -> list[Run]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+import textwrap
 
 import pytest
 from hypothesis import given, settings
@@ -102,6 +103,21 @@ def test_a_paragraph_inserted_and_one_deleted_in_a_chapter() -> None:
     assert runs[1].text == inserted
     assert runs[3].text == paragraphs[7]
     assert word_stats(chapter(2), new) == WordStats(added=5, removed=len(paragraphs[7].split()))
+
+
+def test_a_re_wrapped_paragraph_shows_only_its_line_breaks_and_the_real_edit() -> None:
+    paragraphs = split_paragraphs(chapter(4))
+    index = next(i for i, p in enumerate(paragraphs) if p.startswith('"Did not you?'))
+    paragraph = paragraphs[index]
+    edited = paragraph.replace("great difference", "very great difference")
+    rewrapped = textwrap.fill(" ".join(edited.split()), width=60) + "\n\n"
+    new = "".join([*paragraphs[:index], rewrapped, *paragraphs[index + 1 :]])
+    runs = compare_text(chapter(4), new)
+    assert_well_formed(runs, chapter(4), new)
+    assert word_stats(chapter(4), new) == WordStats(added=1, removed=0)
+    changed = [run.text for run in runs if run.kind is not SAME]
+    assert "very" in " ".join(changed)
+    assert all(text.isspace() or text.strip() == "very" for text in changed)
 
 
 def test_punctuation_is_not_counted_as_words() -> None:

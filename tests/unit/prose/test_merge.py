@@ -398,6 +398,19 @@ def test_a_new_paragraph_after_a_paragraph_the_other_side_edited() -> None:
     )
 
 
+def test_paragraphs_added_at_the_same_place_by_both_sides_conflict() -> None:
+    base = "Opening.\n\nMiddle.\n"
+    ours = base + "\nOur new ending.\n"
+    theirs = base + "\nTheir new ending.\n"
+    result = merge_text(base, ours, theirs)
+    assert result.conflicts == 1  # which comes first is not ours to guess
+    assert resolve(result.text, "ours") == ours
+    assert resolve(result.text, "theirs") == theirs
+    assert merge_text(base, ours, ours.replace("Opening", "Start")) == MergeResult(
+        ours.replace("Opening", "Start"), 0
+    )
+
+
 def test_a_sentence_added_to_a_paragraph_the_other_side_deleted_conflicts() -> None:
     base = "Kept.\n\nDoomed paragraph here. It ends.\n"
     ours = "Kept.\n"
