@@ -42,7 +42,7 @@ from gitwrite.paths import check_path
 from gitwrite.revisions import resolve
 from gitwrite.texts import TextCache, decode_text
 from gitwrite.trailers import add_word_trailer
-from gitwrite.worktree import DiskFile, TreeEntries, index_entry, read_disk_file, scan
+from gitwrite.worktree import TEMP_SUFFIX, DiskFile, TreeEntries, index_entry, read_disk_file, scan
 
 if TYPE_CHECKING:
     from collections.abc import Iterable, Mapping
@@ -436,7 +436,7 @@ class Project:
                 _prune_empty_dirs(full.parent, self.root)
                 continue
             full.parent.mkdir(parents=True, exist_ok=True)
-            tmp = full.with_name(f".{full.name}.gitwrite-tmp")
+            tmp = full.with_name(f".{full.name}{TEMP_SUFFIX}")
             tmp.write_bytes(data)
             os.replace(tmp, full)
 

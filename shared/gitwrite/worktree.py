@@ -21,6 +21,9 @@ if TYPE_CHECKING:
 
     from dulwich.repo import Repo
 
+TEMP_SUFFIX = ".gitwrite-tmp"
+"""Files are written under ``.<name>.gitwrite-tmp`` and renamed into place."""
+
 TreeEntries = dict[str, tuple[int, ObjectID]]
 """A flattened tree: project-relative path → (mode, blob id)."""
 
@@ -64,6 +67,8 @@ def walk_files(root: str, ignore: IgnoreFilterManager, tracked: TreeEntries) -> 
             kept.append(name)
         dirnames[:] = sorted(kept)
         for name in sorted(filenames):
+            if name.endswith(TEMP_SUFFIX):
+                continue  # a write interrupted by a crash; never part of the manuscript
             rel = f"{rel_dir}/{name}" if rel_dir else name
             if rel in tracked or not ignore.is_ignored(rel):
                 yield rel

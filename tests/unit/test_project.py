@@ -276,3 +276,11 @@ def test_names_typed_with_spaces_resolve_to_milestones_and_explorations(project:
     assert project.commit("sent to editor").id == first
     assert project.commit("darker ending").id == first
     assert project.commit("sent to editor~0").id == first
+
+
+def test_a_write_interrupted_by_a_crash_is_never_saved(project: Project) -> None:
+    (project.root / ".chapter-01.md.gitwrite-tmp").write_text("half a chapter")
+    assert project.status().clean
+    write(project, {"chapter-01.md": "whole\n"})
+    saved = project.save()
+    assert ".chapter-01.md.gitwrite-tmp" not in project.files(at=saved.id)
