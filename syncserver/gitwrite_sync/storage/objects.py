@@ -174,24 +174,94 @@ class ObjectStore:
             KeyError: the repository has no such object.
             CorruptObject: it is stored but cannot be read back.
         """
-        # Metadata in memory came from the database: the object is stored (a content
-        # in memory alone is not proof; it may be from a push that rolled back).
-        hit = self.contents.get((repo_id, oid))
-        if hit is not None and (repo_id, oid) in self.infos:
-            return hit
-        chain = await self.chain(session, repo_id, oid)
-        if not chain:
+        found = await self.read_many(session, repo_id, [oid])
+        if oid not in found:
             raise KeyError(oid)
-        # Apply from the nearest version already in memory (or the whole object) upwards.
-        below: tuple[int, bytes] | None = None
-        needed: list[StoredInfo] = []
-        for info in chain:
-            below = self.contents.get((repo_id, info.id))
-            if below is not None:
-                break
-            needed.append(info)
-        datas = await self._data(session, repo_id, [i.id for i in needed])
-        for info in reversed(needed):
+        return found[oid]
+
+    async def read_many(
+        self, session: AsyncSession, repo_id: int, ids: Iterable[str]
+    ) -> dict[str, tuple[int, bytes]]:
+        """Like `read` for several objects (missing ones are left out), in a few queries:
+        the chains' metadata of all of them in one recursive query per batch, then the
+        data of the rows not already in memory."""
+        found: dict[str, tuple[int, bytes]] = {}
+        wanted: list[str] = []
+        for oid in dict.fromkeys(ids):
+            # Metadata in memory came from the database: the object is stored (a content
+            # in memory alone is not proof; it may be from a push that rolled back).
+            hit = self.contents.get((repo_id, oid))
+            if hit is not None and (repo_id, oid) in self.infos:
+                found[oid] = hit
+            else:
+                wanted.append(oid)
+        if not wanted:
+            return found
+        infos = await self._chains(session, repo_id, wanted)
+        done: dict[str, tuple[int, bytes]] = {}
+        needed: list[str] = []
+        for oid in wanted:
+            current: str | None = oid
+            while current is not None and current in infos and current not in done:
+                hit = self.contents.get((repo_id, current))
+                if hit is not None:
+                    done[current] = hit
+                    break
+                needed.append(current)
+                current = infos[current].base_id
+        datas = await self._data(session, repo_id, list(dict.fromkeys(needed)))
+        for oid in wanted:
+            if oid in infos:
+                found[oid] = self._resolve(repo_id, oid, infos, datas, done)
+        return found
+
+    async def _chains(
+        self, session: AsyncSession, repo_id: int, ids: Sequence[str]
+    ) -> dict[str, StoredInfo]:
+        """The rows of ``ids`` and of every base below them (UNION: shared bases once)."""
+        cols = (_TABLE.c.sha, _TABLE.c.type_num, _TABLE.c.size, _TABLE.c.base_sha, _TABLE.c.depth)
+        infos: dict[str, StoredInfo] = {}
+        unknown: list[str] = []
+        for oid in ids:
+            cached = self._cached_chain(repo_id, oid)
+            if cached is None:
+                unknown.append(oid)
+            else:
+                infos.update((i.id, i) for i in cached)
+        for part in batches(unknown):
+            start = (
+                select(*cols)
+                .where(_TABLE.c.repo_id == repo_id, _TABLE.c.sha.in_(part))
+                .cte("chains", recursive=True)
+            )
+            step = select(*cols).join(
+                start, and_(_TABLE.c.repo_id == repo_id, _TABLE.c.sha == start.c.base_sha)
+            )
+            chains = start.union(step)
+            for row in await session.execute(select(chains)):
+                info = _info(row)
+                infos[info.id] = info
+                self.infos.put((repo_id, info.id), info, 100)
+        return infos
+
+    def _resolve(
+        self,
+        repo_id: int,
+        oid: str,
+        infos: dict[str, StoredInfo],
+        datas: dict[str, bytes],
+        done: dict[str, tuple[int, bytes]],
+    ) -> tuple[int, bytes]:
+        """``oid``'s content from rows already read, memoised in ``done``."""
+        chain: list[StoredInfo] = []
+        current: str | None = oid
+        while current is not None and current not in done:
+            if current not in infos or len(chain) > _CHAIN_LIMIT:
+                raise CorruptObject(repo_id, oid, "its delta chain is broken or too long")
+            chain.append(infos[current])
+            current = infos[current].base_id
+        below = done[current] if current is not None else None
+        for info in reversed(chain):
             try:
                 raw = zlib.decompress(datas[info.id])
                 if info.base_id is None:
@@ -203,22 +273,11 @@ class ObjectStore:
                 raise CorruptObject(repo_id, info.id, str(exc)) from exc
             if len(content) != info.size:
                 raise CorruptObject(repo_id, info.id, "its size does not match")
-            below = (chain[-1].type_num, content)
+            below = (info.type_num, content)
+            done[info.id] = below
             self.contents.put((repo_id, info.id), below, len(content))
         assert below is not None
         return below
-
-    async def read_many(
-        self, session: AsyncSession, repo_id: int, ids: Iterable[str]
-    ) -> dict[str, tuple[int, bytes]]:
-        """Like `read` for several objects; missing ones are left out."""
-        found: dict[str, tuple[int, bytes]] = {}
-        for oid in dict.fromkeys(ids):
-            try:
-                found[oid] = await self.read(session, repo_id, oid)
-            except KeyError:
-                continue
-        return found
 
     async def rows(
         self, session: AsyncSession, repo_id: int, ids: Sequence[str]

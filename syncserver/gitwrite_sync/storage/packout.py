@@ -75,15 +75,20 @@ class _Selection:
 
 
 class _Trees:
-    """Parsed trees by id, read through the object store."""
+    """Parsed trees by id, read through the object store a level at a time."""
 
     def __init__(self, session: AsyncSession, store: ObjectStore, repo_id: int) -> None:
         self.session, self.store, self.repo_id = session, store, repo_id
         self.cache: dict[str, list[tuple[bytes, int, str]]] = {}
 
-    async def entries(self, oid: str) -> list[tuple[bytes, int, str]]:
-        if oid not in self.cache:
-            type_num, content = await self.store.read(self.session, self.repo_id, oid)
+    async def preload(self, ids: Iterable[str]) -> None:
+        """Read and parse, in a few queries, the trees among ``ids`` not parsed yet."""
+        wanted = [oid for oid in dict.fromkeys(ids) if oid not in self.cache]
+        if not wanted:
+            return
+        found = await self.store.read_many(self.session, self.repo_id, wanted)
+        for oid in wanted:
+            type_num, content = found.get(oid, (0, b""))
             parsed = parse_object(type_num, content, oid) if type_num == TREE else None
             self.cache[oid] = (
                 [
@@ -94,21 +99,27 @@ class _Trees:
                 if isinstance(parsed, Tree)
                 else []
             )
+
+    async def entries(self, oid: str) -> list[tuple[bytes, int, str]]:
+        await self.preload([oid])
         return self.cache[oid]
 
-    async def everything(self, root: str, into: set[str]) -> None:
-        """Add ``root`` and all it holds to ``into``."""
-        todo = [root]
-        while todo:
-            oid = todo.pop()
-            if oid in into:
-                continue
-            into.add(oid)
-            for _, mode, sha in await self.entries(oid):
-                if stat.S_ISDIR(mode):
-                    todo.append(sha)
-                elif mode != GITLINK:
-                    into.add(sha)
+    async def everything(self, roots: Iterable[str], into: set[str]) -> None:
+        """Add the trees ``roots`` and all they hold to ``into``."""
+        level = [r for r in roots if r not in into]
+        while level:
+            await self.preload(level)
+            following: list[str] = []
+            for oid in level:
+                if oid in into:
+                    continue
+                into.add(oid)
+                for _, mode, sha in self.cache[oid]:
+                    if stat.S_ISDIR(mode):
+                        following.append(sha)
+                    elif mode != GITLINK:
+                        into.add(sha)
+            level = [oid for oid in following if oid not in into]
 
     async def at_path(self, root: str, path: bytes) -> str | None:
         oid: str | None = root
@@ -121,20 +132,23 @@ class _Trees:
 
 
 async def _select(
-    trees: _Trees, selection: _Selection, known: set[str], root: str, prefix: bytes
+    trees: _Trees, selection: _Selection, known: set[str], roots: Iterable[tuple[str, bytes]]
 ) -> None:
-    """Add the trees and blobs under ``root`` that are not ``known`` (nor chosen)."""
-    todo = [(root, prefix)]
-    while todo:
-        oid, path = todo.pop()
-        if oid in known or not selection.add(oid, path):
-            continue
-        for name, mode, sha in await trees.entries(oid):
-            child = path + b"/" + name if path else name
-            if stat.S_ISDIR(mode):
-                todo.append((sha, child))
-            elif mode != GITLINK and sha not in known:
-                selection.add(sha, child)
+    """Add the trees and blobs under ``roots`` (id, path) that are not ``known``."""
+    level = list(roots)
+    while level:
+        await trees.preload(oid for oid, _ in level if oid not in known)
+        following: list[tuple[str, bytes]] = []
+        for oid, path in level:
+            if oid in known or not selection.add(oid, path):
+                continue
+            for name, mode, sha in trees.cache[oid]:
+                child = path + b"/" + name if path else name
+                if stat.S_ISDIR(mode):
+                    following.append((sha, child))
+                elif mode != GITLINK and sha not in known:
+                    selection.add(sha, child)
+        level = following
 
 
 class _PackWriter:
@@ -185,14 +199,13 @@ async def build_fetch_pack(
         await _peel(session, store, repo_id, oid, selection, commits, loose)
     new, boundary = await graph.difference(commits, list(haves))
     known: set[str] = set()
-    for commit in sorted(boundary):
-        await trees.everything(graph.known[commit].tree, known)
+    await trees.everything((graph.known[c].tree for c in sorted(boundary)), known)
     for commit in new:
         selection.add(commit)
-        await _select(trees, selection, known, graph.known[commit].tree, b"")
+    await _select(trees, selection, known, ((graph.known[c].tree, b"") for c in new))
     for oid in loose:
         if infos[oid].type_num == TREE:
-            await _select(trees, selection, known, oid, b"")
+            await _select(trees, selection, known, [(oid, b"")])
         elif oid not in known:
             selection.add(oid)
     return await _write(session, store, repo_id, graph, trees, selection, known, boundary)
@@ -287,6 +300,7 @@ async def _had_versions(
     visited = 0
     while frontier and left and visited < _HAD_WINDOW:
         await graph.load(frontier)
+        await trees.preload(graph.known[c].tree for c in frontier if c in graph.known)
         following: list[str] = []
         for commit in frontier:
             info = graph.known.get(commit)
