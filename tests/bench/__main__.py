@@ -1,5 +1,6 @@
 """Every benchmark in one run (``make bench``): the engine beside command-line git, the
-prose diff and merge, and the repack beside ``git gc --aggressive``.
+prose diff and merge, the repack beside ``git gc --aggressive``, and sync against the
+real server beside ``git push`` and ``git clone``.
 
 Pass ``--quick`` for a short smoke run (fewer rounds, 200 saves) while developing.
 """
@@ -10,7 +11,7 @@ import argparse
 import platform
 import time
 
-from tests.bench import engine, prose, repack
+from tests.bench import engine, prose, repack, sync
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -28,6 +29,8 @@ def main(argv: list[str] | None = None) -> None:
         print(f"{ms:9.1f} ms  {name}")
     print("\n## Repack beside git gc --aggressive\n")
     repack.run(saves, 50, False)
+    print("\n## Sync with the server beside git push and git clone\n")
+    sync.main(["--saves", str(saves), "--rounds", str(rounds)])
 
 
 if __name__ == "__main__":
