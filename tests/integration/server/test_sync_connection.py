@@ -13,6 +13,7 @@ from gitwrite.protocol import (
     Auth,
     ClientMessage,
     Hello,
+    ListRefs,
     Notice,
     ResyncRequired,
     ServerMessage,
@@ -93,7 +94,7 @@ async def test_a_client_that_stops_reading_loses_notices_not_memory(
         notice = Notice("novel", seq, "refs/heads/main", "a" * 40, "b" * 40)
         await services.fanout.publish("novel", notice)
         await asyncio.sleep(0)
-        assert connection.queue.qsize() <= connection.queue.maxsize
+        assert len(connection.outbox) <= connection.outbox.max_messages
     await asyncio.sleep(0.05)
     assert connection.dropped > 80
 
@@ -107,3 +108,32 @@ async def test_a_client_that_stops_reading_loses_notices_not_memory(
     socket.incoming.put_nowait({"type": "websocket.disconnect", "code": 1000})
     await asyncio.wait_for(running, 5)
     assert services.fanout.following() == set()  # the session's listeners are gone
+
+
+async def test_a_client_that_leaves_while_answers_wait_ends_the_session(
+    small_queue: tuple[Services, User],
+) -> None:
+    services, user = small_queue
+    socket = SlowSocket()
+
+    async def check(token: str) -> User:
+        return user
+
+    connection = SyncConnection(socket, services.sync, services.settings, check)
+    running = asyncio.create_task(connection.run())
+    socket.feed(Auth(token="t"))
+    socket.feed(Hello(version=1))
+    await until(lambda: len(socket.sent) == 1)
+    socket.reading.clear()
+    for n in range(40):  # far more answers than the outbox holds
+        socket.feed(ListRefs(id=n, repo="novel"))
+    await until(lambda: len(connection.outbox) == connection.outbox.max_messages)
+    assert socket.incoming.qsize() > 0  # the reader waits for room, reading no further
+
+    async def gone(data: bytes) -> None:
+        raise ConnectionResetError("the client went away")
+
+    socket.send_bytes = gone  # type: ignore[method-assign]
+    socket.reading.set()
+    await asyncio.wait_for(running, 5)  # no task is left waiting for room
+    assert len(connection.outbox) == 0

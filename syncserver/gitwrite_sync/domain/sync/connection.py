@@ -9,11 +9,12 @@ nothing), `Subscribe` / `Unsubscribe` (replay from the event log, then live noti
 `Ping` (`Pong`). A frame that is not a message (or too large) gets an `Error` and the
 session goes on.
 
-Everything sent goes through one bounded queue drained by a writer task. Answers wait
-for room (a slow client slows only itself); live notices never wait: when the queue is
-full they are dropped, and once it has drained the client gets a `ResyncRequired` per
-repository it missed notices of, so it compares heads instead. Memory per connection is
-bounded by the queue length and the largest answer. A heartbeat (`Pong`) goes out every
+Everything sent goes through one `Outbox` drained by a writer task, bounded in frames
+(``client_queue_messages``) and bytes. Answers wait for room (a slow client slows only
+itself); live notices never wait: when the outbox is full they are dropped, and once it
+has drained the client gets a `ResyncRequired` per repository it missed notices of, so it
+compares heads instead. Memory per connection is bounded by the outbox and the largest
+answer; a client that leaves releases everything. A heartbeat (`Pong`) goes out every
 ``heartbeat_seconds``, and each beat re-checks that the user may still read what they
 follow.
 """
@@ -54,6 +55,7 @@ from gitwrite.protocol import (
     encode,
 )
 from gitwrite_sync.db.models import User
+from gitwrite_sync.domain.sync.outbox import Outbox, OutboxClosed
 from gitwrite_sync.domain.sync.service import SyncService
 from gitwrite_sync.errors import ServerError, TooLarge
 from gitwrite_sync.settings import Settings
@@ -113,8 +115,8 @@ class SyncConnection:
         self.settings = settings
         self.authenticate = authenticate
         self.user: User | None = None
-        self.queue: asyncio.Queue[bytes | None] = asyncio.Queue(
-            max(2, settings.client_queue_messages)
+        self.outbox = Outbox(
+            settings.client_queue_messages, max(settings.max_frame_bytes, 8 * 1024 * 1024)
         )
         self.followed: dict[str, Callable[[Notice], None]] = {}
         self.last_seq: dict[str, int] = {}
@@ -133,7 +135,7 @@ class SyncConnection:
                 beats = asyncio.create_task(self._heartbeat(), name="sync-heartbeat")
                 while True:
                     await self._handle(await self._frame())
-        except _Closed:
+        except (_Closed, OutboxClosed):
             pass
         finally:
             for repo, listener in self.followed.items():
@@ -145,8 +147,7 @@ class SyncConnection:
 
     async def _finish_writing(self, writer: asyncio.Task[None]) -> None:
         """Let the writer send what is queued (briefly), then stop it."""
-        with contextlib.suppress(asyncio.QueueFull):
-            self.queue.put_nowait(None)
+        self.outbox.close()
         try:
             await asyncio.wait_for(asyncio.shield(writer), timeout=5)
         except (TimeoutError, Exception):
@@ -158,13 +159,14 @@ class SyncConnection:
         if kind == "websocket.receive":
             data = event.get("bytes")
             return data if data is not None else event.get("text") or ""
+        self.outbox.abandon()
         raise _Closed
 
     # -- sending -------------------------------------------------------------------
 
     async def send(self, message: ServerMessage) -> None:
         """Queue an answer (waits for room: backpressure on this client only)."""
-        await self.queue.put(encode(message))
+        await self.outbox.put(encode(message))
 
     async def _close(self, code: int, reason: str) -> None:
         """Send what is queued, then close the socket and end the session."""
@@ -176,20 +178,22 @@ class SyncConnection:
 
     async def _write_loop(self) -> None:
         while True:
-            frame = await self.queue.get()
+            frame = await self.outbox.get()
             if frame is None:
                 return
             try:
                 await self.socket.send_bytes(frame)
-            except Exception:  # the client is gone; the reader will notice
+            except Exception:  # the client is gone: nothing queued will ever be read
+                self.outbox.abandon()
                 return
-            if self.missed and self.queue.qsize() <= self.queue.maxsize // 2:
+            if self.missed and len(self.outbox) <= self.outbox.max_messages // 2:
                 self._send_resync_hints()
 
     def _send_resync_hints(self) -> None:
         for repo, missed in list(self.missed.items()):
             hint = ResyncRequired(repo=repo, oldest_seq=missed.first, current_seq=missed.last)
-            self.queue.put_nowait(encode(hint))
+            if not self.outbox.offer(encode(hint)):
+                return
             del self.missed[repo]
 
     def _on_notice(self, notice: Notice) -> None:
@@ -206,18 +210,15 @@ class SyncConnection:
             missed.last = notice.seq
             self.dropped += 1
             return
-        if self.queue.qsize() >= self.queue.maxsize - 1:  # keep one place for an answer
+        if not self.outbox.offer(encode(notice)):
             self.missed[notice.repo] = _Missed(notice.seq, notice.seq)
             self.dropped += 1
-            return
-        self.queue.put_nowait(encode(notice))
 
     async def _heartbeat(self) -> None:
         every = max(0.05, float(self.settings.heartbeat_seconds))
         while True:
             await asyncio.sleep(every)
-            with contextlib.suppress(asyncio.QueueFull):
-                self.queue.put_nowait(encode(Pong(time=time.time())))
+            self.outbox.offer(encode(Pong(time=time.time())))
             await self._recheck_access()
 
     async def _recheck_access(self) -> None:
@@ -227,8 +228,7 @@ class SyncConnection:
                 await self.service.readable(self.user, repo)
             except ServerError as exc:
                 self._unfollow(repo)
-                with contextlib.suppress(asyncio.QueueFull):
-                    self.queue.put_nowait(encode(error_message(exc)))
+                self.outbox.offer(encode(error_message(exc)))
             except Exception:  # the database is briefly away: check again next beat
                 log.warning("sync: could not re-check access to %s", repo, exc_info=True)
 
@@ -351,7 +351,7 @@ class SyncConnection:
         """Follow each repository: listen first, then replay the log after its sequence,
         so no event falls between the two (one seen twice is skipped by sequence)."""
         assert self.user is not None
-        limit = max(1, self.queue.maxsize // 2)
+        limit = max(1, self.outbox.max_messages // 2)
         for repo, after in repos.items():
             try:
                 await self.service.readable(self.user, repo)
