@@ -192,8 +192,11 @@ class SyncService:
             async with self.db.read() as session:
                 current, seq = await refs_and_seq(session, repo.id)
             return _stale(changes, current, seq)
-        async with self.db.read() as session:
-            await remember(session, self.objects, repo.id, prepared)
+        try:
+            async with self.db.read() as session:
+                await remember(session, self.objects, repo.id, prepared)
+        except Exception:  # the push is committed; a cold cache only costs a read later
+            log.warning("push to %s: its objects stay out of memory", repo.name, exc_info=True)
         for event in events:
             notice = Notice(repo.name, event.seq, event.ref, event.old, event.new)
             try:
