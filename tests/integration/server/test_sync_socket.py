@@ -183,6 +183,13 @@ def test_welcome_tells_the_limits(api: Api, owner: Account, settings: Settings) 
             7,
         ),
         (encode(Fetch(id=8, repo="novel", wants=["refs/heads/none"])), "not_found", 8),
+        (
+            encode(
+                Push(id=9, repo="novel", updates=[RefUpdate("refs/heads/XXXX", ZERO_ID, "ab" * 20)])
+            ).replace(b"XXXX", b"\xff\xfe\xfd\xfc"),
+            "malformed",
+            None,
+        ),
     ],
 )
 def test_a_bad_frame_gets_an_error_and_changes_nothing(

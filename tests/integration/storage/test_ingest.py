@@ -170,6 +170,12 @@ BAD_PACKS = {
         MissingObjects,
     ),
     "tree of a missing blob": (make_pack([Entry(2, tree_of(b"a.md"))]), MissingObjects),
+    # The blob's bytes changed on the way: its id is computed, so it is another object and
+    # the tree that names the original finds nothing.
+    "content that does not match the ids": (
+        make_pack([Entry(3, BLOB.data.replace(b"truth", b"trick")), Entry(2, tree_of(b"a.md"))]),
+        MissingObjects,
+    ),
     "commit of a missing parent": (
         whole_pack([commit_of(Tree().id, [b"ef" * 20]), Tree()]),
         MissingObjects,
