@@ -16,6 +16,7 @@ from __future__ import annotations
 import heapq
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from dulwich.objects import Commit
 from sqlalchemy import select
@@ -176,10 +177,8 @@ def _info(commit: Commit) -> CommitInfo:
     )
 
 
-def _row_info(row: object) -> CommitInfo:
-    parents = tuple(getattr(row, "parents", "").split())
-    created = getattr(row, "created_at")  # noqa: B009
-    return CommitInfo(getattr(row, "sha"), getattr(row, "tree"), parents, created.timestamp())  # noqa: B009
+def _row_info(row: Any) -> CommitInfo:
+    return CommitInfo(row.sha, row.tree, tuple(row.parents.split()), row.created_at.timestamp())
 
 
 async def new_objects(

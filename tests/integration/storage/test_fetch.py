@@ -7,7 +7,7 @@ import itertools
 from pathlib import Path
 
 import pytest
-from dulwich.objects import ObjectID
+from dulwich.objects import Blob, Commit, ObjectID, Tree
 from dulwich.repo import Repo
 
 from gitwrite.packs import apply_pack, build_push_pack
@@ -109,3 +109,46 @@ async def test_nothing_new_is_an_empty_answer_and_unknown_ids_are_not_found(
     assert (await fetch(db, repo_id, [head(project)], [head(project)])).data == b""
     with pytest.raises(NotFound):
         await fetch(db, repo_id, [ObjectID(b"ab" * 20)], [])
+
+
+def commit(repo: Repo, files: dict[bytes, bytes], parents: list[ObjectID], when: int) -> ObjectID:
+    tree = Tree()
+    for name, text in files.items():
+        blob = Blob.from_string(text)
+        repo.object_store.add_object(blob)
+        tree.add(name, 0o100644, blob.id)
+    repo.object_store.add_object(tree)
+    made = Commit()
+    made.tree, made.parents = tree.id, parents
+    made.author = made.committer = b"Writer <w@example.com>"
+    made.author_time = made.commit_time = when
+    made.author_timezone = made.commit_timezone = 0
+    made.message = b"save\n"
+    repo.object_store.add_object(made)
+    return made.id
+
+
+async def test_after_a_merge_only_the_other_sides_saves_are_sent(
+    db: Database, repo_id: int, objects: ObjectStore, tmp_path: Path
+) -> None:
+    repo = Repo.init(str(tmp_path / "writer"), mkdir=True)
+    base = commit(repo, {b"a.md": b"one\n", b"b.md": b"two\n"}, [], 1000)
+    mine = commit(repo, {b"a.md": b"one, mine\n", b"b.md": b"two\n"}, [base], 2000)
+    theirs1 = commit(repo, {b"a.md": b"one\n", b"b.md": b"two, theirs\n"}, [base], 1500)
+    theirs2 = commit(repo, {b"a.md": b"one\n", b"b.md": b"two, theirs again\n"}, [theirs1], 2500)
+    merged = commit(
+        repo, {b"a.md": b"one, mine\n", b"b.md": b"two, theirs again\n"}, [mine, theirs2], 3000
+    )
+    async with db.write() as session:
+        await ingest_pack(
+            session, repo_id, build_push_pack(repo, [merged], []), LIMITS, objects=objects
+        )
+    got = await fetch(db, repo_id, [merged], [mine])
+    # merge + theirs1 + theirs2 commits, their three trees, and the two versions of b.md
+    assert got.objects == 8
+    reader = clone_into(tmp_path / "reader", (await fetch(db, repo_id, [mine], [])).data, {})
+    apply_pack(reader, got.data)
+    reader.refs[b"refs/heads/main"] = merged
+    fsck(tmp_path / "reader")
+    reader.close()
+    repo.close()
