@@ -82,6 +82,7 @@ class Settings:
     login_attempts_per_address: int = 50
     login_window_seconds: int = 300
     max_request_bytes: int = 16 * MiB
+    max_upload_bytes: int = 32 * MiB
     argon2_time_cost: int = 3
     argon2_memory_kib: int = 64 * 1024
     argon2_parallelism: int = 4
@@ -122,6 +123,7 @@ class Settings:
             login_attempts_per_address=_int(env, "GITWRITE_LOGIN_ATTEMPTS_PER_ADDRESS", 50),
             login_window_seconds=_int(env, "GITWRITE_LOGIN_WINDOW_SECONDS", 300),
             max_request_bytes=_int(env, "GITWRITE_MAX_REQUEST_BYTES", 16 * MiB),
+            max_upload_bytes=_int(env, "GITWRITE_MAX_UPLOAD_BYTES", 32 * MiB),
             argon2_time_cost=_int(env, "GITWRITE_ARGON2_TIME_COST", 3),
             argon2_memory_kib=_int(env, "GITWRITE_ARGON2_MEMORY_KIB", 64 * 1024),
             argon2_parallelism=_int(env, "GITWRITE_ARGON2_PARALLELISM", 4),
