@@ -25,14 +25,21 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
 from dulwich.object_format import SHA1
-from dulwich.objects import Tag, Tree
+from dulwich.objects import Tag
 from dulwich.pack import OFS_DELTA, REF_DELTA, pack_object_header
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from gitwrite_sync.errors import NotFound
 from gitwrite_sync.storage.graph import CommitGraph
 from gitwrite_sync.storage.objects import ObjectStore
-from gitwrite_sync.storage.resolve import COMMIT, GITLINK, TAG, TREE, parse_object
+from gitwrite_sync.storage.resolve import (
+    COMMIT,
+    GITLINK,
+    TAG,
+    TREE,
+    parse_object,
+    stored_tree_entries,
+)
 
 _HAD_WINDOW = 2000
 _COMPRESSION = 6
@@ -89,16 +96,7 @@ class _Trees:
         found = await self.store.read_many(self.session, self.repo_id, wanted)
         for oid in wanted:
             type_num, content = found.get(oid, (0, b""))
-            parsed = parse_object(type_num, content, oid) if type_num == TREE else None
-            self.cache[oid] = (
-                [
-                    (e.path, e.mode, e.sha.decode())
-                    for e in parsed.iteritems()
-                    if e.path is not None and e.mode is not None and e.sha is not None
-                ]
-                if isinstance(parsed, Tree)
-                else []
-            )
+            self.cache[oid] = stored_tree_entries(content) if type_num == TREE else []
 
     async def entries(self, oid: str) -> list[tuple[bytes, int, str]]:
         await self.preload([oid])

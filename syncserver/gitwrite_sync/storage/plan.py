@@ -33,7 +33,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from gitwrite_sync.db.models import MAX_DELTA_DEPTH
 from gitwrite_sync.storage.deltas import Link, choose_base, is_spine
 from gitwrite_sync.storage.objects import NewRow, ObjectStore, StoredInfo
-from gitwrite_sync.storage.resolve import BLOB, TREE, ResolvedPack, parse_object
+from gitwrite_sync.storage.resolve import (
+    BLOB,
+    TREE,
+    ResolvedPack,
+    parse_object,
+    stored_tree_entries,
+)
 
 COMPRESSION = 6
 # A whole object whose pack bytes are this close to its size was sent uncompressed.
@@ -84,8 +90,8 @@ class _TreeReader:
                     type_num, content = await self.store.read(self.session, self.repo_id, oid)
                 except KeyError:
                     type_num, content = 0, b""
-                parsed = parse_object(type_num, content, oid) if type_num == TREE else None
-                self.trees[oid] = _tree_entries(parsed) if isinstance(parsed, Tree) else {}
+                entries = stored_tree_entries(content) if type_num == TREE else []
+                self.trees[oid] = {name: (mode, sha) for name, mode, sha in entries}
         return self.trees[oid]
 
     async def commit_tree(self, oid: str) -> str | None:

@@ -23,7 +23,7 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 
 from dulwich.errors import ApplyDeltaError, ObjectFormatException
-from dulwich.objects import Commit, ObjectID, Tag, Tree, object_header
+from dulwich.objects import Commit, ObjectID, Tag, Tree, object_header, parse_tree
 from dulwich.pack import apply_delta
 
 from gitwrite.errors import InvalidPath
@@ -72,6 +72,19 @@ def parse_object(type_num: int, content: bytes, oid: str) -> Parsed | None:
                 ) from exc
     assert isinstance(obj, Commit | Tree | Tag)
     return obj
+
+
+def stored_tree_entries(content: bytes) -> list[tuple[bytes, int, str]]:
+    """``(name, mode, hex id)`` of a tree read back from storage (checked when it came in,
+    so parsed without the checks again).
+
+    Raises:
+        ValueError: the stored tree is damaged (never from user input).
+    """
+    try:
+        return [(name, mode, sha.decode()) for name, mode, sha in parse_tree(content, 20)]
+    except ObjectFormatException as exc:
+        raise ValueError(f"a stored tree does not parse: {exc}") from exc
 
 
 def links(obj: Parsed) -> Iterator[str]:
