@@ -25,6 +25,7 @@ from sqlalchemy import (
     String,
     Text,
     TypeDecorator,
+    UniqueConstraint,
 )
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
@@ -226,6 +227,73 @@ class Job(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
 
+class SearchHead(Base):
+    """How far full-text search has got: the commit each branch was last indexed at."""
+
+    __tablename__ = "search_heads"
+
+    repo_id: Mapped[int] = mapped_column(
+        ForeignKey("repositories.id", ondelete="CASCADE"), primary_key=True
+    )
+    branch: Mapped[str] = mapped_column(String(400), primary_key=True)
+    commit_sha: Mapped[str] = mapped_column(String(40))
+
+
+class SearchFile(Base):
+    """The text each file of each branch holds, by blob id (its words are in
+    ``search_chunks``, once per blob however many branches and paths share it)."""
+
+    __tablename__ = "search_files"
+    __table_args__ = (Index("ix_search_files_repo_blob", "repo_id", "blob_sha"),)
+
+    repo_id: Mapped[int] = mapped_column(
+        ForeignKey("repositories.id", ondelete="CASCADE"), primary_key=True
+    )
+    branch: Mapped[str] = mapped_column(String(400), primary_key=True)
+    path: Mapped[str] = mapped_column(String(1000), primary_key=True)
+    blob_sha: Mapped[str] = mapped_column(String(40))
+
+
+class SearchChunk(Base):
+    """A piece (a few paragraphs, ~2 KB) of a text blob, as written, for full-text search.
+
+    Each database indexes ``text`` its own way, outside these models (migration 0002;
+    `SEARCH_NATIVE`): PostgreSQL in a generated ``tsv`` column with a GIN index, SQLite
+    in the FTS5 table ``search_fts`` that triggers keep in step with this one.
+    """
+
+    __tablename__ = "search_chunks"
+    __table_args__ = (UniqueConstraint("repo_id", "blob_sha", "ordinal"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    repo_id: Mapped[int] = mapped_column(ForeignKey("repositories.id", ondelete="CASCADE"))
+    blob_sha: Mapped[str] = mapped_column(String(40))
+    ordinal: Mapped[int] = mapped_column(Integer)
+    line: Mapped[int] = mapped_column(Integer)
+    """The line of the file the piece starts on (from 1)."""
+    text: Mapped[str] = mapped_column(Text)
+
+
+SEARCH_NATIVE_TABLE_PREFIX = "search_fts"
+"""SQLite's FTS5 table ``search_fts`` and its shadow tables (``search_fts_data``...)."""
+SEARCH_NATIVE_COLUMNS = frozenset({("search_chunks", "tsv")})
+SEARCH_NATIVE_INDEXES = frozenset({"ix_search_chunks_tsv"})
+
+
+def search_native(name: str | None, type_: str, table: str | None = None) -> bool:
+    """Whether a schema object is one of the full-text parts each database builds its own
+    way (migration 0002) and the models leave out; Alembic's comparisons skip them."""
+    if name is None:
+        return False
+    if type_ == "table":
+        return name.startswith(SEARCH_NATIVE_TABLE_PREFIX)
+    if type_ == "column":
+        return (table, name) in SEARCH_NATIVE_COLUMNS
+    if type_ == "index":
+        return name in SEARCH_NATIVE_INDEXES
+    return False
+
+
 __all__ = [
     "MAX_DELTA_DEPTH",
     "Base",
@@ -239,6 +307,10 @@ __all__ = [
     "RefreshToken",
     "Repository",
     "RevokedAccessToken",
+    "SearchChunk",
+    "SearchFile",
+    "SearchHead",
     "UTCDateTime",
     "User",
+    "search_native",
 ]

@@ -17,7 +17,7 @@ from alembic.autogenerate.api import AutogenContext
 from sqlalchemy.engine import Connection
 
 from gitwrite_sync.db.engine import make_engine
-from gitwrite_sync.db.models import Base, UTCDateTime
+from gitwrite_sync.db.models import Base, UTCDateTime, search_native
 from gitwrite_sync.settings import Settings
 
 config = context.config
@@ -32,12 +32,20 @@ def render_item(type_: str, obj: Any, autogen_context: AutogenContext) -> str | 
     return False
 
 
+def include_object(
+    obj: Any, name: str | None, type_: str, reflected: bool, compare_to: Any
+) -> bool:
+    """Leave out the full-text parts each database builds its own way (migration 0002)."""
+    return not search_native(name, type_, getattr(getattr(obj, "table", None), "name", None))
+
+
 def run_migrations(connection: Connection) -> None:
     context.configure(
         connection=connection,
         target_metadata=target_metadata,
         render_as_batch=connection.dialect.name == "sqlite",
         render_item=render_item,
+        include_object=include_object,
         compare_type=True,
     )
     with context.begin_transaction():
