@@ -7,7 +7,9 @@ and diff the encoded strings; the result is mapped back to index ranges of the u
 
 from __future__ import annotations
 
+import bisect
 import time
+from collections import Counter
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -22,6 +24,7 @@ _FIRST_CODE = 0x100  # keep clear of ASCII, whose whitespace the library's clean
 _SURROGATES = range(0xD800, 0xE000)
 _LAST_CODE = 0x10FFFF
 _SEARCH_WINDOW = 4096
+_PATIENCE_FROM = 64  # units in a diff, both sides together
 
 
 def deadline_in(seconds: float) -> float:
@@ -80,7 +83,12 @@ class _Encoder:
 
 
 def diff_units(
-    a: Sequence[str], b: Sequence[str], deadline: float, *, semantic: bool = False
+    a: Sequence[str],
+    b: Sequence[str],
+    deadline: float,
+    *,
+    semantic: bool = False,
+    patience: bool = True,
 ) -> list[Op]:
     """Diff two sequences of text units.
 
@@ -91,6 +99,11 @@ def diff_units(
         semantic: Run diff-match-patch's semantic cleanup, which folds short unchanged
             stretches between changes into the changes, so the steps read as edits a
             person made rather than the smallest possible edit.
+        patience: For long sequences (not with ``semantic``), first match the units found
+            once on each side, in order (patience diff), then diff the gaps between them
+            with diff-match-patch: with many scattered edits (versions far apart), far
+            faster than diffing all at once, and it matches whole paragraphs rather than
+            blank lines.
 
     Returns:
         Steps covering both sequences in order; no two neighbouring steps are both changes.
@@ -104,10 +117,69 @@ def diff_units(
     tail = 0
     while tail < size - head and a[-1 - tail] == b[-1 - tail]:
         tail += 1
+    middle_a, middle_b = a[head : len(a) - tail], b[head : len(b) - tail]
+    anchors = _unique_anchors(middle_a, middle_b) if patience and not semantic else []
+    if anchors:
+        middle = _stitch(
+            anchors, middle_a, middle_b, lambda x, y: diff_units(x, y, deadline, patience=False)
+        )
+    else:
+        middle = _diff_middle(middle_a, middle_b, deadline, semantic)
     ops = [Op(True, 0, head, 0, head)]
-    ops += _diff_middle(a[head : len(a) - tail], b[head : len(b) - tail], head, deadline, semantic)
+    ops += (_shifted(op, head, head) for op in middle)
     ops.append(Op(True, len(a) - tail, len(a), len(b) - tail, len(b)))
     return _joined(ops)
+
+
+def _unique_anchors(a: Sequence[str], b: Sequence[str]) -> list[tuple[int, int]]:
+    """Patience diff's anchors: units found exactly once in each sequence, the longest run of
+    them in the same order in both. Empty for short sequences, which Myers's diff suits."""
+    if len(a) + len(b) < _PATIENCE_FROM:
+        return []
+    in_a, in_b = Counter(a), Counter(b)
+    where_b = {unit: j for j, unit in enumerate(b) if in_b[unit] == 1}
+    pairs = [(i, where_b[unit]) for i, unit in enumerate(a) if in_a[unit] == 1 and unit in where_b]
+    # the longest increasing run of b positions (patience sorting)
+    tops: list[int] = []  # b position ending the best run of each length
+    ends: list[int] = []  # index in pairs of that run's last pair
+    before: list[int] = []  # index in pairs of the pair before each pair in its run
+    for k, (_, j) in enumerate(pairs):
+        length = bisect.bisect_left(tops, j)
+        if length == len(tops):
+            tops.append(j)
+            ends.append(k)
+        else:
+            tops[length], ends[length] = j, k
+        before.append(ends[length - 1] if length else -1)
+    run: list[tuple[int, int]] = []
+    k = ends[-1] if ends else -1
+    while k >= 0:
+        run.append(pairs[k])
+        k = before[k]
+    return run[::-1]
+
+
+def _stitch(
+    matched: list[tuple[int, int]],
+    a: Sequence[str],
+    b: Sequence[str],
+    gap: Callable[[Sequence[str], Sequence[str]], list[Op]],
+) -> list[Op]:
+    """Steps for ``a`` and ``b`` given pairs of equal units (in order in both), with ``gap``
+    diffing the units between two pairs."""
+    ops: list[Op] = []
+    i0 = j0 = 0
+    for i, j in [*matched, (len(a), len(b))]:
+        if i > i0 or j > j0:
+            ops += (_shifted(op, i0, j0) for op in gap(a[i0:i], b[j0:j]))
+        if i < len(a):
+            ops.append(Op(True, i, i + 1, j, j + 1))
+        i0, j0 = i + 1, j + 1
+    return _joined(ops)
+
+
+def _shifted(op: Op, di: int, dj: int) -> Op:
+    return Op(op.equal, op.a_start + di, op.a_end + di, op.b_start + dj, op.b_end + dj)
 
 
 def diff_anchored(
@@ -139,16 +211,9 @@ def diff_anchored(
         if op.equal
         for k in range(op.a_end - op.a_start)
     ]
-    ops: list[Op] = []
-    i0 = j0 = 0
-    for i, j in [*matched, (len(a), len(b))]:
-        ops += (
-            Op(op.equal, op.a_start + i0, op.a_end + i0, op.b_start + j0, op.b_end + j0)
-            for op in diff_anchored(a[i0:i], b[j0:j], deadline, rest, semantic=semantic)
-        )
-        ops.append(Op(True, i, min(i + 1, len(a)), j, min(j + 1, len(b))))
-        i0, j0 = i + 1, j + 1
-    return _joined(ops)
+    return _stitch(
+        matched, a, b, lambda x, y: diff_anchored(x, y, deadline, rest, semantic=semantic)
+    )
 
 
 def _joined(ops: list[Op]) -> list[Op]:
@@ -164,26 +229,24 @@ def _joined(ops: list[Op]) -> list[Op]:
     return out
 
 
-def _diff_middle(
-    a: Sequence[str], b: Sequence[str], offset: int, deadline: float, semantic: bool
-) -> list[Op]:
-    """Diff units with no common first or last unit, numbering them from ``offset``."""
+def _diff_middle(a: Sequence[str], b: Sequence[str], deadline: float, semantic: bool) -> list[Op]:
+    """Diff units with no common first or last unit with diff-match-patch."""
     if not a and not b:
         return []
     try:
         encoder = _Encoder()
         text_a, text_b = encoder.encode(a), encoder.encode(b)
     except _TooManyUnits:
-        return [Op(False, offset, offset + len(a), offset, offset + len(b))]
+        return [Op(False, 0, len(a), 0, len(b))]
     if set(text_a).isdisjoint(text_b):  # nothing to match: spare the search its worst case
-        return [Op(False, offset, offset + len(a), offset, offset + len(b))]
+        return [Op(False, 0, len(a), 0, len(b))]
     dmp = diff_match_patch()
     dmp.Diff_Timeout = 1.0  # any positive value: enables the half-match speed-up
     diffs = dmp.diff_main(text_a, text_b, False, deadline)
     if semantic:
         dmp.diff_cleanupSemantic(diffs)
     ops: list[Op] = []
-    i = j = offset
+    i = j = 0
     for kind, chunk in diffs:
         size = len(chunk)
         equal = kind == dmp.DIFF_EQUAL

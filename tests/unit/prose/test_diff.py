@@ -254,3 +254,27 @@ def test_unit_codes_skip_the_surrogate_range(monkeypatch: pytest.MonkeyPatch) ->
     assert codes == [0xD7FE, 0xD7FF, 0xE000, 0xE001, 0xD7FE]
     ops = _engine.diff_units(["a", "b", "c"], ["a", "x", "c"], _engine.deadline_in(1))
     assert [op.equal for op in ops] == [True, False, True]
+
+
+unit_lists = st.lists(st.sampled_from([f"p{n}" for n in range(40)] + ["", "\n\n"]), max_size=160)
+
+
+@FAST
+@given(unit_lists, unit_lists, st.booleans())
+def test_unit_diffs_cover_both_sequences_in_order(
+    a: list[str], b: list[str], patience: bool
+) -> None:
+    ops = _engine.diff_units(a, b, _engine.deadline_in(5), patience=patience)
+    if not ops:
+        assert a == b == []
+        return
+    assert (ops[0].a_start, ops[0].b_start) == (0, 0)
+    assert (ops[-1].a_end, ops[-1].b_end) == (len(a), len(b))
+    for op, after in itertools.pairwise(ops):
+        assert (op.a_end, op.b_end) == (after.a_start, after.b_start)
+        assert op.equal != after.equal  # neighbouring steps differ in kind
+    for op in ops:
+        if op.equal:
+            assert a[op.a_start : op.a_end] == b[op.b_start : op.b_end]
+        else:
+            assert op.a_end > op.a_start or op.b_end > op.b_start
