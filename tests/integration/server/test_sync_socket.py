@@ -292,3 +292,9 @@ def test_the_server_sends_heartbeats(settings: Settings) -> None:
             started = time.monotonic()
             beat = session.receive(timeout=5)
             assert isinstance(beat, Pong) and time.monotonic() - started < 3
+
+
+def test_a_client_that_never_authenticates_is_closed(settings: Settings) -> None:
+    with client_for(replace(settings, heartbeat_seconds=1)) as client, raw(client) as session:
+        assert error_of(session.receive(timeout=10))[0] == "unauthenticated"
+        assert session.closed() == 1008

@@ -2,7 +2,8 @@
 
 States: the first frame must be `Auth` with a valid token (anything else: ``Error
 unauthenticated`` and the socket closes), the second `Hello` with our protocol version
-(else ``unsupported_version`` and close); `Welcome` answers with the limits. Then any
+(else ``unsupported_version`` and close), both within three heartbeats; `Welcome`
+answers with the limits. Then any
 request, in order: `ListRefs`, `Push`, `Fetch` (answered with `Refs`, `PushResult`,
 `FetchResult`, or an `Error` carrying the request id and a stable code, having changed
 nothing), `Subscribe` / `Unsubscribe` (replay from the event log, then live notices) and
@@ -27,7 +28,7 @@ import logging
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any, NoReturn, Protocol
 
 from gitwrite.protocol import (
     PROTOCOL_VERSION,
@@ -168,7 +169,7 @@ class SyncConnection:
         """Queue an answer (waits for room: backpressure on this client only)."""
         await self.outbox.put(encode(message))
 
-    async def _close(self, code: int, reason: str) -> None:
+    async def _close(self, code: int, reason: str) -> NoReturn:
         """Send what is queued, then close the socket and end the session."""
         if self._writer is not None:
             await self._finish_writing(self._writer)
@@ -234,8 +235,16 @@ class SyncConnection:
 
     # -- handshake -----------------------------------------------------------------
 
+    async def _handshake_frame(self) -> bytes | str:
+        """The next frame of the handshake, which must come within three heartbeats."""
+        try:
+            return await asyncio.wait_for(self._frame(), 3 * self.settings.heartbeat_seconds)
+        except TimeoutError:
+            await self.send(_error(ErrorCode.UNAUTHENTICATED, "no auth and hello in time"))
+            await self._close(CLOSE_POLICY, "handshake timed out")
+
     async def _handshake(self) -> bool:
-        first = await self._frame()
+        first = await self._handshake_frame()
         try:
             message = self._decode(first)
         except (ProtocolError, TooLarge):
@@ -243,21 +252,19 @@ class SyncConnection:
         if not isinstance(message, Auth):
             await self.send(_error(ErrorCode.UNAUTHENTICATED, "send auth with a token first"))
             await self._close(CLOSE_POLICY, "authenticate first")
-        assert isinstance(message, Auth)
         try:
             self.user = await self.authenticate(message.token)
         except ServerError as exc:
             await self.send(error_message(exc))
             await self._close(CLOSE_POLICY, "authentication failed")
         try:
-            hello = self._decode(await self._frame())
+            hello = self._decode(await self._handshake_frame())
         except (ProtocolError, TooLarge) as exc:
             await self.send(error_message(exc))
             await self._close(CLOSE_POLICY, "expected hello")
         if not isinstance(hello, Hello):
             await self.send(_error(ErrorCode.MALFORMED, "say hello after auth"))
             await self._close(CLOSE_POLICY, "expected hello")
-        assert isinstance(hello, Hello)
         if hello.version != PROTOCOL_VERSION:
             await self.send(
                 _error(
@@ -267,7 +274,6 @@ class SyncConnection:
                 )
             )
             await self._close(CLOSE_POLICY, "unsupported protocol version")
-        assert self.user is not None
         await self.send(
             Welcome(
                 version=PROTOCOL_VERSION,
