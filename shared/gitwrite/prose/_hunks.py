@@ -3,8 +3,9 @@
 A hunk says "``base[start:end]`` became ``tokens``". The same edit can often be written
 several ways (deleting "``S2`` + space" is deleting "space + ``S2``"; replacing two
 sentences is replacing one and deleting the other), and a three-way merge goes better when
-both sides' hunks are written alike: :func:`slides` and :func:`split_on` give the
-alternatives, :func:`pair_twins` folds a change both sides made into one ``BOTH`` hunk.
+both sides' hunks are written alike: :func:`pushed`, :func:`slides` and :func:`split_on`
+give the alternatives, :func:`pair_twins` folds a change both sides made into one ``BOTH``
+hunk.
 """
 
 from __future__ import annotations
