@@ -22,6 +22,7 @@ from gitwrite_sync.db.engine import Database
 from gitwrite_sync.domain.auth.controller import AuthController
 from gitwrite_sync.domain.repositories.controller import RepositoryController
 from gitwrite_sync.domain.sync.websocket import sync_routes
+from gitwrite_sync.domain.team import team_routes
 from gitwrite_sync.fanout import Fanout
 from gitwrite_sync.services import Services
 from gitwrite_sync.settings import Settings
@@ -66,7 +67,13 @@ def create_app(settings: Settings | None = None, *, fanout: Fanout | None = None
     ``fanout`` replaces the one the settings choose (tests share one between apps)."""
     settings = settings or Settings.from_env()
     return Litestar(
-        route_handlers=[health, AuthController, RepositoryController, *sync_routes()],
+        route_handlers=[
+            health,
+            AuthController,
+            RepositoryController,
+            *sync_routes(),
+            *team_routes(),
+        ],
         dependencies=DEPENDENCIES,
         exception_handlers=EXCEPTION_HANDLERS,
         lifespan=[_lifespan(settings, fanout)],

@@ -9,7 +9,9 @@ from litestar.datastructures import State
 
 from gitwrite_sync.db.engine import Database
 from gitwrite_sync.domain.auth import AuthService, Passwords
+from gitwrite_sync.domain.files import FileService
 from gitwrite_sync.domain.repositories import RepositoryService
+from gitwrite_sync.domain.saves import SaveService
 from gitwrite_sync.domain.sync import SyncService
 from gitwrite_sync.domain.users import UserService
 from gitwrite_sync.fanout import Fanout, MemoryFanout
@@ -26,11 +28,14 @@ class Services:
     repositories: RepositoryService
     fanout: Fanout
     sync: SyncService
+    saves: SaveService
+    files: FileService
 
     @classmethod
     def build(cls, settings: Settings, db: Database, fanout: Fanout | None = None) -> Services:
         passwords = Passwords.from_settings(settings)
         fanout = fanout or MemoryFanout()
+        sync = SyncService(db, settings, fanout)
         return cls(
             settings=settings,
             db=db,
@@ -39,7 +44,9 @@ class Services:
             users=UserService(db, passwords),
             repositories=RepositoryService(db),
             fanout=fanout,
-            sync=SyncService(db, settings, fanout),
+            sync=sync,
+            saves=SaveService(db, settings, sync),
+            files=FileService(db, settings, sync),
         )
 
 

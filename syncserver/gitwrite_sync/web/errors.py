@@ -102,6 +102,12 @@ def on_http_error(request: Request[Any, Any, Any], exc: HTTPException) -> Respon
     return error_response(status, code, message, details, exc.headers)
 
 
+def on_bad_encoding(request: Request[Any, Any, Any], exc: UnicodeDecodeError) -> Response[Any]:
+    """A body that is not UTF-8 where JSON (or text) is expected: Litestar's JSON decoding
+    lets this through instead of its own 400. Services never raise it (they translate)."""
+    return error_response(400, Malformed.code, "the request body is not valid UTF-8 text")
+
+
 def on_unexpected(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
     log.exception("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
     return error_response(500, "internal", "internal server error")
@@ -110,5 +116,6 @@ def on_unexpected(request: Request[Any, Any, Any], exc: Exception) -> Response[A
 EXCEPTION_HANDLERS: ExceptionHandlersMap = {
     ServerError: on_domain_error,
     HTTPException: on_http_error,
+    UnicodeDecodeError: on_bad_encoding,
     Exception: on_unexpected,
 }
