@@ -17,7 +17,8 @@ where one fits), a message for people and structured ``details``::
      ├── NotFound                     not_found        (or not visible to this user)
      ├── Conflict                     conflict         (already exists, last owner)
      │    ├── NotFastForward          not_fast_forward (would drop saves; force refused)
-     │    └── StaleRef                stale            (a ref moved: compare-and-swap lost)
+     │    ├── StaleRef                stale            (a ref moved: compare-and-swap lost)
+     │    └── MergeConflict           merge_conflict   (a merge needs a writer's decisions)
      ├── TooLarge                     too_large
      ├── RateLimited                  rate_limited     (``retry_after`` seconds)
      └── Unavailable                  unavailable      (database unreachable)
@@ -116,6 +117,17 @@ class StaleRef(Conflict):
         self.current = current
 
 
+class MergeConflict(Conflict):
+    """A merge that is not clean; ``conflicts`` lists each file and what happened to it
+    on each side (nothing was changed)."""
+
+    code = "merge_conflict"
+
+    def __init__(self, message: str, conflicts: list[dict[str, str]]) -> None:
+        super().__init__(message, conflicts=conflicts)
+        self.conflicts = conflicts
+
+
 class TooLarge(ServerError):
     code = ErrorCode.TOO_LARGE.value
 
@@ -138,6 +150,7 @@ __all__ = [
     "InvalidInput",
     "InvalidPack",
     "Malformed",
+    "MergeConflict",
     "MissingObjects",
     "NotFastForward",
     "NotFound",

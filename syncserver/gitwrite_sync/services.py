@@ -9,9 +9,12 @@ from litestar.datastructures import State
 
 from gitwrite_sync.db.engine import Database
 from gitwrite_sync.domain.auth import AuthService, Passwords
+from gitwrite_sync.domain.explorations import ExplorationService
 from gitwrite_sync.domain.files import FileService
+from gitwrite_sync.domain.history import HistoryService
 from gitwrite_sync.domain.repositories import RepositoryService
 from gitwrite_sync.domain.saves import SaveService
+from gitwrite_sync.domain.search import SearchService
 from gitwrite_sync.domain.sync import SyncService
 from gitwrite_sync.domain.users import UserService
 from gitwrite_sync.fanout import Fanout, MemoryFanout
@@ -28,14 +31,18 @@ class Services:
     repositories: RepositoryService
     fanout: Fanout
     sync: SyncService
+    search: SearchService
     saves: SaveService
     files: FileService
+    history: HistoryService
+    explorations: ExplorationService
 
     @classmethod
     def build(cls, settings: Settings, db: Database, fanout: Fanout | None = None) -> Services:
         passwords = Passwords.from_settings(settings)
         fanout = fanout or MemoryFanout()
         sync = SyncService(db, settings, fanout)
+        history = HistoryService(db, sync)
         return cls(
             settings=settings,
             db=db,
@@ -43,10 +50,13 @@ class Services:
             auth=AuthService(db, settings, passwords),
             users=UserService(db, passwords),
             repositories=RepositoryService(db),
+            search=SearchService(db),
             fanout=fanout,
             sync=sync,
             saves=SaveService(db, settings, sync),
             files=FileService(db, settings, sync),
+            history=history,
+            explorations=ExplorationService(db, sync, history.histories),
         )
 
 

@@ -5,9 +5,11 @@ from __future__ import annotations
 
 from litestar.types import ControllerRouterHandler
 
+from gitwrite_sync.domain.explorations.controller import ExplorationController
 from gitwrite_sync.domain.files.controller import FilesController
+from gitwrite_sync.domain.history.controller import HistoryController
 from gitwrite_sync.domain.saves.controller import SaveController
 
 
 def team_routes() -> list[ControllerRouterHandler]:
-    return [SaveController, FilesController]
+    return [SaveController, FilesController, HistoryController, ExplorationController]

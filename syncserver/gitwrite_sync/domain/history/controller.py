@@ -1,0 +1,87 @@
+"""``GET /repositories/{name}/history`` (paged) and ``GET /repositories/{name}/compare``."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+from urllib.parse import urlencode
+
+from litestar import Controller, Request, Response, get
+from litestar.params import FromPath, Parameter
+
+from gitwrite_sync.domain.history.schemas import Comparison, HistoryPage
+from gitwrite_sync.domain.history.service import MAX_PAGE
+from gitwrite_sync.web.caching import cached, etag_of
+from gitwrite_sync.web.deps import ServicesDep, UserDep
+
+Revision = Annotated[
+    str | None,
+    Parameter(description="a save id, an exploration or a milestone", max_length=400),
+]
+FilePath = Annotated[str | None, Parameter(description="only this file", max_length=4096)]
+
+
+def next_url(request: Request[Any, Any, Any], cursor: str | None) -> str | None:
+    """This request's URL for the page after ``cursor`` (same filters and limit)."""
+    if cursor is None:
+        return None
+    query = {k: v for k, v in request.query_params.items() if k != "cursor"}
+    query["cursor"] = cursor
+    return f"{request.url.path}?{urlencode(query)}"
+
+
+class HistoryController(Controller):
+    path = "/repositories/{name:str}"
+    tags = ("history",)
+
+    @get("/history", summary="Saves newest first, a page at a time (optionally of one file)")
+    async def history(
+        self,
+        name: FromPath[str],
+        request: Request[Any, Any, Any],
+        user: UserDep,
+        services: ServicesDep,
+        at: Revision = None,
+        path: FilePath = None,
+        limit: Annotated[int, Parameter(ge=1, le=MAX_PAGE)] = 50,
+        cursor: Annotated[
+            str | None, Parameter(description="the id of the last save of the previous page")
+        ] = None,
+    ) -> Response[HistoryPage]:
+        head, items, following = await services.history.page(
+            user, name, at=at, path=path, limit=limit, cursor=cursor
+        )
+        page = HistoryPage(head, items, following, next_url(request, following))
+        # The saves a save leads to never change: the page is named by its head.
+        etag = etag_of("history", head, path, limit, cursor)
+        return cached(request, page, etag, immutable=False)
+
+    @get("/compare", summary="Word-level changes between two saves")
+    async def compare(
+        self,
+        name: FromPath[str],
+        request: Request[Any, Any, Any],
+        user: UserDep,
+        services: ServicesDep,
+        old: Annotated[
+            str | None,
+            Parameter(
+                query="from",
+                description="the older save (default: the first parent of `to`)",
+                max_length=400,
+            ),
+        ] = None,
+        new: Annotated[
+            str | None,
+            Parameter(
+                query="to",
+                description="the newer save (default: the main story's last save)",
+                max_length=400,
+            ),
+        ] = None,
+        path: FilePath = None,
+    ) -> Response[Comparison]:
+        comparison, immutable = await services.history.compare(
+            user, name, old=old, new=new, path=path
+        )
+        etag = etag_of("compare", comparison.from_, comparison.to, path)
+        return cached(request, comparison, etag, immutable=immutable)
