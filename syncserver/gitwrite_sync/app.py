@@ -21,6 +21,7 @@ from litestar.openapi.spec import Components, SecurityScheme
 from gitwrite_sync.db.engine import Database
 from gitwrite_sync.domain.auth.controller import AuthController
 from gitwrite_sync.domain.repositories.controller import RepositoryController
+from gitwrite_sync.domain.search.controller import SearchController
 from gitwrite_sync.domain.sync.websocket import sync_routes
 from gitwrite_sync.domain.team import team_routes
 from gitwrite_sync.fanout import Fanout
@@ -71,6 +72,7 @@ def create_app(settings: Settings | None = None, *, fanout: Fanout | None = None
             health,
             AuthController,
             RepositoryController,
+            SearchController,
             *sync_routes(),
             *team_routes(),
         ],

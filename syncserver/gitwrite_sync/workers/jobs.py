@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from gitwrite_sync.domain import search
 from gitwrite_sync.domain.auth import prune
 from gitwrite_sync.storage import trim_events
 from gitwrite_sync.workers.runner import JobContext, JobRegistry
@@ -24,4 +25,5 @@ def default_registry() -> JobRegistry:
         async with ctx.db.write() as session:
             await trim_events(session, ctx.settings.event_retention)
 
+    search.register_jobs(registry)  # index_push, search.catch_up
     return registry

@@ -25,6 +25,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from gitwrite_sync.db.engine import Database
 from gitwrite_sync.db.models import Job
+from gitwrite_sync.workers.wakeup import notify_on_commit
 
 QUEUED = "queued"
 RUNNING = "running"
@@ -54,7 +55,8 @@ async def enqueue(
     run_at: datetime | None = None,
     now: datetime | None = None,
 ) -> int:
-    """Add a job in the caller's unit of work; it runs once that commits. Returns its id."""
+    """Add a job in the caller's unit of work; it runs once that commits (a worker in
+    this process is woken then, `gitwrite_sync.workers.wakeup`). Returns its id."""
     now = _now(now)
     job = Job(
         kind=kind,
@@ -66,6 +68,7 @@ async def enqueue(
     )
     session.add(job)
     await session.flush()
+    notify_on_commit(session)
     return job.id
 
 

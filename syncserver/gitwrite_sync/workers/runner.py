@@ -24,6 +24,7 @@ from gitwrite_sync.db.engine import Database
 from gitwrite_sync.settings import Settings
 from gitwrite_sync.workers import queue
 from gitwrite_sync.workers.queue import ClaimedJob
+from gitwrite_sync.workers.wakeup import signal_for
 
 log = logging.getLogger(__name__)
 
@@ -73,6 +74,20 @@ class JobRegistry:
 
     def __iter__(self) -> Iterator[str]:
         return iter(self.kinds)
+
+
+async def _idle(stop: asyncio.Event, woken: Awaitable[bool]) -> None:
+    """Until ``stop`` is set or ``woken`` finishes (it ends by itself after a timeout)."""
+    stopping = asyncio.ensure_future(stop.wait())
+    waking = asyncio.ensure_future(woken)
+    try:
+        await asyncio.wait([stopping, waking], return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        for task in (stopping, waking):
+            if not task.done():
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
 
 
 def default_worker_id() -> str:
@@ -133,7 +148,12 @@ class Worker:
                     await queue.enqueue(session, kind, now=now)
 
     async def run(self, stop: asyncio.Event) -> None:
-        """Work until ``stop`` is set; a database outage is waited out, not fatal."""
+        """Work until ``stop`` is set; a database outage is waited out, not fatal.
+
+        Between polls it sleeps until a job is committed in this process (its engine's
+        `gitwrite_sync.workers.wakeup.JobSignal`), ``poll_seconds`` pass, or ``stop``.
+        """
+        signal = signal_for(self.db.primary.sync_engine)
         log.info("worker %s running job kinds %s", self.worker_id, ", ".join(self.registry))
         while not stop.is_set():
             try:
@@ -142,5 +162,4 @@ class Worker:
                     continue
             except Exception:
                 log.exception("worker %s: cannot reach the job queue; retrying", self.worker_id)
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(stop.wait(), timeout=self.poll_seconds)
+            await _idle(stop, signal.wait(self.poll_seconds))
