@@ -43,7 +43,7 @@ from gitwrite.model import Author
 from gitwrite.paths import check_path
 
 if TYPE_CHECKING:
-    from collections.abc import Sequence
+    from collections.abc import Callable, Sequence
 
     from gitwrite.project import Project
 
@@ -176,6 +176,42 @@ class Snapshot:
         return record if status is record.status else msgspec.structs.replace(record, status=status)
 
 
+def decode_record(data: bytes, kind: type[Record]) -> Record | str:
+    """A record file's content decoded as ``kind``, or the reason it cannot be."""
+    try:
+        return msgspec.json.decode(data, type=kind)
+    except msgspec.DecodeError as exc:
+        return str(exc)
+
+
+def add_file(snapshot: Snapshot, path: str, decode: Callable[[type[Record]], Record | str]) -> None:
+    """Add the record in the file at ``path`` to ``snapshot`` (or a `Problem` saying why
+    it cannot be read). ``decode(kind)`` reads the file as that kind (`decode_record`).
+
+    Used for every file of the ref, here and by the server, so both read the same format.
+    """
+    match = _ANNOTATION_PATH.match(path) or _STATUS_PATH.match(path)
+    if match is None:
+        log.debug("ignoring %s on the annotations ref: not a path this format uses", path)
+        return
+    record = decode(Annotation if path.startswith("annotations/") else StatusChange)
+    if isinstance(record, str):
+        snapshot.problems.append(Problem(path, record))
+    elif record.format > FORMAT:
+        snapshot.problems.append(Problem(path, "written by a newer version of GitWrite"))
+    elif record.id != match["id"]:
+        snapshot.problems.append(Problem(path, "the file's name does not match its id"))
+    elif isinstance(record, Annotation):
+        if match["fan"] != record.id[:2]:
+            snapshot.problems.append(Problem(path, "the folder does not match its id"))
+        else:
+            snapshot.annotations[record.id] = record
+    elif record.annotation != match["annotation"] or match["fan"] != record.annotation[:2]:
+        snapshot.problems.append(Problem(path, "the folder does not match its annotation"))
+    else:
+        snapshot.changes.setdefault(record.annotation, []).append(record)
+
+
 class AnnotationStore:
     """Reads and writes the annotations ref of one project."""
 
@@ -216,26 +252,7 @@ class AnnotationStore:
         ]
 
     def _read(self, snapshot: Snapshot, path: str, sha: ObjectID) -> None:
-        match = _ANNOTATION_PATH.match(path) or _STATUS_PATH.match(path)
-        if match is None:
-            log.debug("ignoring %s on the annotations ref: not a path this format uses", path)
-            return
-        record = self._decode(sha, Annotation if path.startswith("annotations/") else StatusChange)
-        if isinstance(record, str):
-            snapshot.problems.append(Problem(path, record))
-        elif record.format > FORMAT:
-            snapshot.problems.append(Problem(path, "written by a newer version of GitWrite"))
-        elif record.id != match["id"]:
-            snapshot.problems.append(Problem(path, "the file's name does not match its id"))
-        elif isinstance(record, Annotation):
-            if match["fan"] != record.id[:2]:
-                snapshot.problems.append(Problem(path, "the folder does not match its id"))
-            else:
-                snapshot.annotations[record.id] = record
-        elif record.annotation != match["annotation"] or match["fan"] != record.annotation[:2]:
-            snapshot.problems.append(Problem(path, "the folder does not match its annotation"))
-        else:
-            snapshot.changes.setdefault(record.annotation, []).append(record)
+        add_file(snapshot, path, lambda kind: self._decode(sha, kind))
 
     def _decode(self, sha: ObjectID, kind: type[Record]) -> Record | str:
         """A blob decoded as ``kind``, or the reason it cannot be (cached: blobs never change)."""
@@ -243,10 +260,7 @@ class AnnotationStore:
         if cached is None or (not isinstance(cached, str) and not isinstance(cached, kind)):
             blob = self.project.repo.object_store[sha]
             assert isinstance(blob, Blob)
-            try:
-                cached = msgspec.json.decode(blob.data, type=kind)
-            except msgspec.DecodeError as exc:
-                cached = str(exc)
+            cached = decode_record(blob.data, kind)
             if len(self._decoded) > 100_000:
                 self._decoded.clear()
             self._decoded[sha] = cached
