@@ -8,10 +8,12 @@ from dataclasses import dataclass
 from litestar.datastructures import State
 
 from gitwrite_sync.db.engine import Database
+from gitwrite_sync.domain.annotations import AnnotationService
 from gitwrite_sync.domain.auth import AuthService, Passwords
 from gitwrite_sync.domain.explorations import ExplorationService
 from gitwrite_sync.domain.files import FileService
 from gitwrite_sync.domain.history import HistoryService
+from gitwrite_sync.domain.milestones import MilestoneService
 from gitwrite_sync.domain.repositories import RepositoryService
 from gitwrite_sync.domain.saves import SaveService
 from gitwrite_sync.domain.search import SearchService
@@ -36,6 +38,8 @@ class Services:
     files: FileService
     history: HistoryService
     explorations: ExplorationService
+    milestones: MilestoneService
+    annotations: AnnotationService
 
     @classmethod
     def build(cls, settings: Settings, db: Database, fanout: Fanout | None = None) -> Services:
@@ -57,6 +61,8 @@ class Services:
             files=FileService(db, settings, sync),
             history=history,
             explorations=ExplorationService(db, sync, history.histories),
+            milestones=MilestoneService(db, sync),
+            annotations=AnnotationService(db, sync),
         )
 
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from typing import Annotated, Any
-from urllib.parse import urlencode
 
 from litestar import Controller, Request, Response, get
 from litestar.params import FromPath, Parameter
@@ -12,21 +11,13 @@ from gitwrite_sync.domain.history.schemas import Comparison, HistoryPage
 from gitwrite_sync.domain.history.service import MAX_PAGE
 from gitwrite_sync.web.caching import cached, etag_of
 from gitwrite_sync.web.deps import ServicesDep, UserDep
+from gitwrite_sync.web.pages import page_url
 
 Revision = Annotated[
     str | None,
     Parameter(description="a save id, an exploration or a milestone", max_length=400),
 ]
 FilePath = Annotated[str | None, Parameter(description="only this file", max_length=4096)]
-
-
-def next_url(request: Request[Any, Any, Any], cursor: str | None) -> str | None:
-    """This request's URL for the page after ``cursor`` (same filters and limit)."""
-    if cursor is None:
-        return None
-    query = {k: v for k, v in request.query_params.items() if k != "cursor"}
-    query["cursor"] = cursor
-    return f"{request.url.path}?{urlencode(query)}"
 
 
 class HistoryController(Controller):
@@ -50,7 +41,8 @@ class HistoryController(Controller):
         head, items, following = await services.history.page(
             user, name, at=at, path=path, limit=limit, cursor=cursor
         )
-        page = HistoryPage(head, items, following, next_url(request, following))
+        link = page_url(request, cursor=following) if following else None
+        page = HistoryPage(head, items, following, link)
         # The saves a save leads to never change: the page is named by its head.
         etag = etag_of("history", head, path, limit, cursor)
         return cached(request, page, etag, immutable=False)
