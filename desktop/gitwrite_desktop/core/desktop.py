@@ -110,6 +110,11 @@ class Desktop:
             return self.reader.submit(operation, on_success, on_failure, on_cancel, key=key)
         return self.writer.submit(operation, on_success, on_failure, on_cancel, key=key)
 
+    def observe(self, observer: Callable[[Done[Any]], None]) -> Callable[[], None]:
+        """See every successful writer operation (`Worker.observe`); returns a function
+        that stops observing."""
+        return self.writer.observe(observer)
+
     def call(self, operation: Operation[T] | Query[T], timeout: float = 120) -> Done[T]:
         """Submit and wait (for scripts and tests; never on the GUI thread).
 

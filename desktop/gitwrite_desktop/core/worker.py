@@ -12,8 +12,10 @@ three optional callbacks, called on the worker's thread once the operation ends:
 * ``on_cancel()``: the `Handle` was cancelled before the operation ran, or while it ran
   and it stopped at a `Context.check_cancelled` (silently: no error).
 
-The UI layer turns these callbacks into Qt signals (queued to the GUI thread); nothing
-here knows about Qt. Submitting with a ``key`` cancels the previous submission with the
+Observers (`Worker.observe`) see every successful operation, whoever submitted it: the
+sync engine learns of saves that way, and the UI of what a sync changed. The UI layer
+turns these callbacks into Qt signals (queued to the GUI thread); nothing here knows
+about Qt. Submitting with a ``key`` cancels the previous submission with the
 same key that has not finished (search as you type: each keystroke supersedes the last).
 """
 
@@ -148,6 +150,7 @@ class Worker(Generic[C]):
         self._thread = threading.Thread(target=self._loop, name=name, daemon=True)
         self._keys: dict[str, Handle] = {}
         self._lock = threading.Lock()
+        self._observers: list[Callable[[Done[Any]], None]] = []
         self.ready = threading.Event()
         self.startup_error: GitWriteError | None = None
 
@@ -177,6 +180,19 @@ class Worker(Generic[C]):
                 self._keys[key] = handle
         self._queue.put(_Job(operation, handle, on_success, on_failure, on_cancel))
         return handle
+
+    def observe(self, observer: Callable[[Done[Any]], None]) -> Callable[[], None]:
+        """Call ``observer(done)`` on this thread after every successful operation (after
+        its own ``on_success``), whoever submitted it. Returns a function that stops it."""
+        with self._lock:
+            self._observers.append(observer)
+
+        def forget() -> None:
+            with self._lock:
+                if observer in self._observers:
+                    self._observers.remove(observer)
+
+        return forget
 
     def stop(self, timeout: float | None = 30) -> None:
         """Run what is queued, then close the context and end the thread."""
@@ -223,7 +239,12 @@ class Worker(Generic[C]):
                     log.error("operation %r failed", job.operation, exc_info=exc)
                 self._call(job.on_failure, error)
             else:
-                self._call(job.on_success, Done(job.operation, value, ctx.changes))
+                done = Done(job.operation, value, ctx.changes)
+                self._call(job.on_success, done)
+                with self._lock:
+                    observers = list(self._observers)
+                for observer in observers:
+                    self._call(observer, done)
         finally:
             if handle.key is not None:
                 with self._lock:

@@ -202,3 +202,21 @@ def test_stopping_runs_what_is_queued_then_closes_on_the_worker_thread(
     assert context.ran == [f"op{n}" for n in range(5)]
     assert context.closed_on == "closing"
     assert not worker.thread.is_alive()
+
+
+def test_observers_see_every_success_whoever_submitted_it(worker: Worker[Recorder]) -> None:
+    observed: list[tuple[object, str]] = []
+    forget = worker.observe(
+        lambda done: observed.append((done.value, threading.current_thread().name))
+    )
+
+    def refuse(ctx: Recorder) -> None:
+        raise NothingToSave()
+
+    worker.submit(Op("one"))
+    worker.submit(Op("failing", refuse))
+    assert worker.submit(Op("two"), lambda done: None).wait(WAIT)
+    assert observed == [("ONE", "test-writer"), ("TWO", "test-writer")]  # failures not seen
+    forget()
+    assert worker.submit(Op("three")).wait(WAIT)
+    assert len(observed) == 2
