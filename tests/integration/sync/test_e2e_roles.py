@@ -13,7 +13,7 @@ from websockets.asyncio.client import connect as ws_connect
 from gitwrite.client import SyncClient, SyncError
 from gitwrite.project import Project
 from gitwrite.protocol import Error, ErrorCode, Hello, ListRefs, decode_server, encode
-from gitwrite.rest import ServerApi
+from gitwrite.rest import RestError, ServerApi
 from tests.builders import build_history, make_project
 from tests.integration.sync.helpers import (
     Person,
@@ -178,3 +178,20 @@ async def test_without_a_valid_token_nothing_is_served(
             await SyncClient.connect(server.ws_url, value, timeout=30)
         assert info.value.code == ErrorCode.UNAUTHENTICATED
     assert await server_state(server, owner, repo) == before
+
+
+async def test_the_rest_helper_reports_refusals_with_their_codes(server: ServerProcess) -> None:
+    async with ServerApi(server.base_url) as api:
+        assert await api.health()
+        someone = await person(api, "someone")
+        with pytest.raises(RestError) as wrong:
+            await api.login(someone.email, "not the password")
+        assert (wrong.value.status, wrong.value.code) == (401, "unauthenticated")
+        with pytest.raises(RestError) as missing:
+            await api.repository(someone.token, "no-such-repository")
+        assert (missing.value.status, missing.value.code) == (404, "not_found")
+    async with ServerApi("http://127.0.0.1:9") as nowhere:
+        assert not await nowhere.health()
+        with pytest.raises(RestError) as unreachable:
+            await nowhere.login("a@example.com", "x")
+        assert unreachable.value.code == "unreachable"
