@@ -3,7 +3,8 @@
 Start-up opens the database (`Database`), builds the `Services` into ``app.state``, and on
 the embedded default starts the background worker in-process; shutdown stops the worker
 and closes the pools. Errors become JSON responses in `gitwrite_sync.web.errors` only.
-OpenAPI is served at ``/schema``.
+OpenAPI is served at ``/schema`` (``/schema/openapi.json``), with interactive
+documentation at ``/docs``.
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ from gitwrite_sync.fanout import Fanout
 from gitwrite_sync.services import Services
 from gitwrite_sync.settings import Settings
 from gitwrite_sync.web.deps import DEPENDENCIES
+from gitwrite_sync.web.docs import OPENAPI_PATH, docs, render_plugins
 from gitwrite_sync.web.errors import EXCEPTION_HANDLERS
 from gitwrite_sync.web.health import health
 from gitwrite_sync.workers.jobs import default_registry
@@ -70,6 +72,7 @@ def create_app(settings: Settings | None = None, *, fanout: Fanout | None = None
     return Litestar(
         route_handlers=[
             health,
+            docs,
             AuthController,
             RepositoryController,
             SearchController,
@@ -83,6 +86,8 @@ def create_app(settings: Settings | None = None, *, fanout: Fanout | None = None
         openapi_config=OpenAPIConfig(
             title="GitWrite sync server",
             version="0.1.0",
+            path=OPENAPI_PATH,
+            render_plugins=render_plugins(),
             components=Components(
                 security_schemes={
                     "bearer": SecurityScheme(type="http", scheme="bearer", bearer_format="JWT")

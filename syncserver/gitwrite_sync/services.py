@@ -14,7 +14,7 @@ from gitwrite_sync.domain.explorations import ExplorationService
 from gitwrite_sync.domain.files import FileService
 from gitwrite_sync.domain.history import HistoryService
 from gitwrite_sync.domain.milestones import MilestoneService
-from gitwrite_sync.domain.repositories import RepositoryService
+from gitwrite_sync.domain.repositories import OverviewService, RepositoryService
 from gitwrite_sync.domain.saves import SaveService
 from gitwrite_sync.domain.search import SearchService
 from gitwrite_sync.domain.sync import SyncService
@@ -40,6 +40,7 @@ class Services:
     explorations: ExplorationService
     milestones: MilestoneService
     annotations: AnnotationService
+    overview: OverviewService
 
     @classmethod
     def build(cls, settings: Settings, db: Database, fanout: Fanout | None = None) -> Services:
@@ -47,22 +48,24 @@ class Services:
         fanout = fanout or MemoryFanout()
         sync = SyncService(db, settings, fanout)
         history = HistoryService(db, sync)
+        files = FileService(db, settings, sync)
         return cls(
             settings=settings,
             db=db,
             passwords=passwords,
             auth=AuthService(db, settings, passwords),
             users=UserService(db, passwords),
-            repositories=RepositoryService(db),
+            repositories=RepositoryService(db, sync.objects),
             search=SearchService(db),
             fanout=fanout,
             sync=sync,
             saves=SaveService(db, settings, sync),
-            files=FileService(db, settings, sync),
+            files=files,
             history=history,
             explorations=ExplorationService(db, sync, history.histories),
             milestones=MilestoneService(db, sync),
             annotations=AnnotationService(db, sync),
+            overview=OverviewService(db, sync, history.histories, files.words),
         )
 
 

@@ -1,16 +1,21 @@
-"""``/repositories``: create, list, look up, and share repositories."""
+"""``/repositories``: create, list, look up, delete, and share repositories."""
 
 from __future__ import annotations
 
-from litestar import Controller, Response, delete, get, post
-from litestar.params import FromPath, JSONBody
+from typing import Annotated, Any
+
+from litestar import Controller, Request, Response, delete, get, patch, post
+from litestar.params import FromPath, JSONBody, Parameter
 
 from gitwrite_sync.domain.repositories.schemas import (
     AddCollaborator,
+    ChangeRole,
     CollaboratorResponse,
     CreateRepository,
+    RepositoryDetail,
     RepositoryResponse,
 )
+from gitwrite_sync.web.caching import cached, etag_of
 from gitwrite_sync.web.deps import ServicesDep, UserDep
 
 
@@ -30,11 +35,30 @@ class RepositoryController(Controller):
     ) -> list[RepositoryResponse]:
         return await services.repositories.list_for(user)
 
-    @get("/{name:str}", summary="One repository")
+    @get(
+        "/{name:str}",
+        summary="One repository: explorations, newest saves, files with word counts",
+    )
     async def get_repository(
+        self,
+        name: FromPath[str],
+        request: Request[Any, Any, Any],
+        user: UserDep,
+        services: ServicesDep,
+        at: Annotated[
+            str | None,
+            Parameter(description="a save, exploration or milestone (default: main story)"),
+        ] = None,
+    ) -> Response[RepositoryDetail]:
+        detail = await services.overview.detail(user, name, at)
+        etag = etag_of("repository", user.id, detail.role, detail.seq, detail.updated_at, detail.at)
+        return cached(request, detail, etag, immutable=False)
+
+    @delete("/{name:str}", status_code=204, summary="Delete a repository (owners only)")
+    async def delete_repository(
         self, name: FromPath[str], user: UserDep, services: ServicesDep
-    ) -> RepositoryResponse:
-        return await services.repositories.get(user, name)
+    ) -> None:
+        await services.repositories.delete(user, name)
 
     @get("/{name:str}/collaborators", summary="Who works on this repository")
     async def list_collaborators(
@@ -55,6 +79,20 @@ class RepositoryController(Controller):
     ) -> Response[CollaboratorResponse]:
         added, created = await services.repositories.share(user, name, data.email, data.role)
         return Response(added, status_code=201 if created else 200)
+
+    @patch(
+        "/{name:str}/collaborators/{user_id:int}",
+        summary="Change a collaborator's role (owners only; a repository keeps an owner)",
+    )
+    async def change_role(
+        self,
+        name: FromPath[str],
+        user_id: FromPath[int],
+        data: JSONBody[ChangeRole],
+        user: UserDep,
+        services: ServicesDep,
+    ) -> CollaboratorResponse:
+        return await services.repositories.set_role(user, name, user_id, data.role)
 
     @delete(
         "/{name:str}/collaborators/{user_id:int}",

@@ -10,8 +10,8 @@ from __future__ import annotations
 import re
 from datetime import UTC, datetime
 
+from sqlalchemy import delete, func, select
 from sqlalchemy import exc as sa_exc
-from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from gitwrite_sync.db.engine import Database
@@ -23,6 +23,7 @@ from gitwrite_sync.domain.repositories.schemas import (
     RepositoryResponse,
 )
 from gitwrite_sync.errors import Conflict, InvalidInput, NotFound
+from gitwrite_sync.storage import ObjectStore
 
 _NAME = re.compile(r"[A-Za-z0-9_.-]{1,100}")
 
@@ -38,7 +39,7 @@ def check_name(name: str) -> str:
     return name
 
 
-def _person(user: User) -> Person:
+def person(user: User) -> Person:
     return Person(user.id, user.email, user.display_name)
 
 
@@ -48,7 +49,7 @@ def _view(repo: Repository, owner: User, role: Role | str) -> RepositoryResponse
         description=repo.description,
         default_branch=repo.default_branch,
         role=Role(role),
-        owner=_person(owner),
+        owner=person(owner),
         seq=repo.seq,
         created_at=repo.created_at,
         updated_at=repo.updated_at,
@@ -56,8 +57,9 @@ def _view(repo: Repository, owner: User, role: Role | str) -> RepositoryResponse
 
 
 class RepositoryService:
-    def __init__(self, db: Database) -> None:
+    def __init__(self, db: Database, objects: ObjectStore | None = None) -> None:
         self.db = db
+        self.objects = objects
 
     async def create(self, user: User, name: str, description: str = "") -> RepositoryResponse:
         check_name(name)
@@ -152,7 +154,34 @@ class RepositoryService:
                 existing.role = role.value
                 created = False
             await session.flush()
-            return CollaboratorResponse(_person(target), role, existing.created_at), created
+            return CollaboratorResponse(person(target), role, existing.created_at), created
+
+    async def set_role(
+        self, user: User, name: str, user_id: int, role: Role
+    ) -> CollaboratorResponse:
+        """Change a collaborator's role (owners only; the last owner stays an owner)."""
+        async with self.db.write() as session:
+            repo, _ = await require(session, user, name, Action.MANAGE)
+            existing = await session.get(Collaborator, (repo.id, user_id))
+            target = await session.get(User, user_id)
+            if existing is None or target is None:
+                raise NotFound(f"user {user_id} is not a collaborator", user_id=user_id)
+            if existing.role == Role.OWNER and role != Role.OWNER:
+                await self._keep_an_owner(session, repo, leaving=user_id)
+            existing.role = role.value
+            return CollaboratorResponse(person(target), role, existing.created_at)
+
+    async def delete(self, user: User, name: str) -> None:
+        """Delete a repository and everything in it (owners only): its saves, refs,
+        events, collaborators and indexes go with it (the database cascades)."""
+        async with self.db.write() as session:
+            repo, _ = await require(session, user, name, Action.DELETE)
+            await session.execute(delete(Repository).where(Repository.id == repo.id))
+        if self.objects is not None:
+            # SQLite may give the next repository the same id: nothing cached for this
+            # one may be taken for that one's (objects are named by id per repository).
+            self.objects.contents.clear()
+            self.objects.infos.clear()
 
     async def unshare(self, user: User, name: str, user_id: int) -> None:
         """Remove a collaborator: owners remove anyone, anyone may leave."""
@@ -198,4 +227,4 @@ class RepositoryService:
             .where(Collaborator.repo_id == repo.id)
             .order_by(Collaborator.created_at, User.id)
         )
-        return [CollaboratorResponse(_person(u), Role(c.role), c.created_at) for c, u in rows]
+        return [CollaboratorResponse(person(u), Role(c.role), c.created_at) for c, u in rows]
