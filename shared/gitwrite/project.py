@@ -39,6 +39,7 @@ from gitwrite.history import History
 from gitwrite.messages import default_message
 from gitwrite.model import Author, ChangeKind, FileChange, FileComparison, SaveInfo, Status
 from gitwrite.paths import check_path
+from gitwrite.repository import Repository, write_index
 from gitwrite.revisions import resolve
 from gitwrite.texts import TextCache, decode_text
 from gitwrite.trailers import add_word_trailer
@@ -88,7 +89,7 @@ class Project:
         if (root / ".git").exists():
             raise ProjectExists(str(root))
         root.mkdir(parents=True, exist_ok=True)
-        repo = Repo.init(str(root), default_branch=DEFAULT_BRANCH.encode())
+        repo = Repository.init(str(root), default_branch=DEFAULT_BRANCH.encode())
         config = repo.get_config()
         config.set((b"core",), b"autocrlf", b"false")
         config.write_to_path()
@@ -105,7 +106,7 @@ class Project:
     def open(cls, path: str | os.PathLike[str]) -> Project:
         """Open an existing project (any repository with a working tree, e.g. made by git)."""
         try:
-            repo = Repo(str(Path(path).resolve()))
+            repo = Repository(str(Path(path).resolve()))
         except (NotGitRepository, FileNotFoundError, NotADirectoryError) as exc:
             raise NotAProject(str(path)) from exc
         if repo.bare:
@@ -339,7 +340,7 @@ class Project:
         for file in disk.values():
             if file.data is not None and (only is None or file.path in only):
                 index[file.path.encode("utf-8", "surrogateescape")] = index_entry(file)
-        index.write()
+        write_index(index)
         return self._save_info(commit)
 
     def _make_commit(self, tree_id: ObjectID, parents: list[ObjectID], message: str) -> Commit:
@@ -459,7 +460,7 @@ class Project:
             index[path.encode("utf-8", "surrogateescape")] = index_entry(
                 DiskFile(path, mode, sha, st)
             )
-        index.write()
+        write_index(index)
 
     # -- restore and undo -----------------------------------------------------------
 
