@@ -130,6 +130,10 @@ class ServerApi:
         body = await self._call("POST", "/auth/refresh", json={"refresh_token": refresh_token})
         return Tokens(body["access_token"], body["refresh_token"], int(body["expires_in"]))
 
+    async def me(self, token: str) -> Any:
+        """``GET /auth/me``: the signed-in account (id, email, display name...)."""
+        return await self._call("GET", "/auth/me", token=token)
+
     async def logout(self, tokens: Tokens) -> None:
         """Revoke the access token and its refresh token."""
         await self._call(
