@@ -120,8 +120,9 @@ class _Trees:
             level = [oid for oid in following if oid not in into]
 
     async def at_path(self, root: str, path: bytes) -> str | None:
+        """The id at ``path`` under the tree ``root`` (``root`` itself for ``b""``)."""
         oid: str | None = root
-        for part in path.split(b"/"):
+        for part in path.split(b"/") if path else ():
             if oid is None:
                 return None
             found = [sha for name, _, sha in await self.entries(oid) if name == part]
