@@ -318,6 +318,8 @@ class SyncConnection:
         request_id = getattr(message, "id", None)
         try:
             answer = await self._answer(message)
+        except OutboxClosed:
+            raise  # the client left mid-request: nothing to answer
         except Exception as exc:
             answer = error_message(exc, request_id)
         if answer is not None:
