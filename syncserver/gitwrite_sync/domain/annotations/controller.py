@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from litestar import Controller, Request, get, post, put
-from litestar.params import FromPath, JSONBody, Parameter
+from litestar.params import FromPath, JSONBody, QueryParameter
 
 from gitwrite.annotation_store import AnnotationStatus
 from gitwrite_sync.domain.annotations.schemas import (
@@ -33,10 +33,10 @@ class AnnotationController(Controller):
         request: Request[Any, Any, Any],
         user: UserDep,
         services: ServicesDep,
-        path: Annotated[str | None, Parameter(description="only on this file")] = None,
-        status: Annotated[AnnotationStatus | None, Parameter(description="only these")] = None,
-        page: Annotated[int, Parameter(ge=1)] = 1,
-        limit: Annotated[int, Parameter(ge=1, le=MAX_PAGE)] = 50,
+        path: Annotated[str | None, QueryParameter(description="only on this file")] = None,
+        status: Annotated[AnnotationStatus | None, QueryParameter(description="only these")] = None,
+        page: Annotated[int, QueryParameter(ge=1)] = 1,
+        limit: Annotated[int, QueryParameter(ge=1, le=MAX_PAGE)] = 50,
     ) -> ThreadPage:
         found = await services.annotations.list_threads(user, name, path=path, status=status)
         start = (page - 1) * limit

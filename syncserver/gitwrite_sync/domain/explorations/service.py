@@ -123,10 +123,9 @@ class ExplorationService:
     async def delete(self, user: User, repo_name: str, name: str) -> None:
         """Delete an exploration (its saves stay reachable from anything that merged them)."""
         async with self.db.read() as session:
-            repo, role = await require(session, user, repo_name, Action.READ)
+            repo, _ = await require(session, user, repo_name, Action.PUSH_EXPLORATION)
             reader = RepoReader(session, self.sync.objects, repo)
             ref = await reader.branch_ref(name)
-            require_ref(repo, role, ref)
             if ref == reader.default_ref:
                 raise Forbidden("the main story cannot be deleted", repository=repo_name)
             head = await reader.head(ref)

@@ -7,7 +7,7 @@ import mimetypes
 from typing import Annotated, Any
 
 from litestar import Controller, Request, Response, get, put
-from litestar.params import FromPath, Parameter
+from litestar.params import FromPath, QueryParameter
 
 from gitwrite.texts import decode_text
 from gitwrite_sync.domain.files.schemas import FileEntry
@@ -18,8 +18,8 @@ from gitwrite_sync.web.deps import ServicesDep, UserDep
 
 At = Annotated[
     str | None,
-    Parameter(
-        query="at",
+    QueryParameter(
+        name="at",
         description="a save id, an exploration or a milestone (default: the main story)",
         max_length=400,
     ),
@@ -77,10 +77,10 @@ class FilesController(Controller):
         request: Request[Any, Any, Any],
         user: UserDep,
         services: ServicesDep,
-        exploration: Annotated[str | None, Parameter(max_length=200)] = None,
-        message: Annotated[str, Parameter(max_length=10_000)] = "",
+        exploration: Annotated[str | None, QueryParameter(max_length=200)] = None,
+        message: Annotated[str, QueryParameter(max_length=10_000)] = "",
         expected_head: Annotated[
-            str | None, Parameter(pattern="^[0-9a-f]{40}$", description="a full save id")
+            str | None, QueryParameter(pattern="^[0-9a-f]{40}$", description="a full save id")
         ] = None,
     ) -> SaveResponse:
         saves = services.saves

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from litestar import Controller, Request, Response, get
-from litestar.params import FromPath, Parameter
+from litestar.params import FromPath, QueryParameter
 
 from gitwrite_sync.domain.history.schemas import Comparison, HistoryPage
 from gitwrite_sync.domain.history.service import MAX_PAGE
@@ -15,9 +15,9 @@ from gitwrite_sync.web.pages import page_url
 
 Revision = Annotated[
     str | None,
-    Parameter(description="a save id, an exploration or a milestone", max_length=400),
+    QueryParameter(description="a save id, an exploration or a milestone", max_length=400),
 ]
-FilePath = Annotated[str | None, Parameter(description="only this file", max_length=4096)]
+FilePath = Annotated[str | None, QueryParameter(description="only this file", max_length=4096)]
 
 
 class HistoryController(Controller):
@@ -33,9 +33,9 @@ class HistoryController(Controller):
         services: ServicesDep,
         at: Revision = None,
         path: FilePath = None,
-        limit: Annotated[int, Parameter(ge=1, le=MAX_PAGE)] = 50,
+        limit: Annotated[int, QueryParameter(ge=1, le=MAX_PAGE)] = 50,
         cursor: Annotated[
-            str | None, Parameter(description="the id of the last save of the previous page")
+            str | None, QueryParameter(description="the id of the last save of the previous page")
         ] = None,
     ) -> Response[HistoryPage]:
         head, items, following = await services.history.page(
@@ -56,16 +56,16 @@ class HistoryController(Controller):
         services: ServicesDep,
         old: Annotated[
             str | None,
-            Parameter(
-                query="from",
+            QueryParameter(
+                name="from",
                 description="the older save (default: the first parent of `to`)",
                 max_length=400,
             ),
         ] = None,
         new: Annotated[
             str | None,
-            Parameter(
-                query="to",
+            QueryParameter(
+                name="to",
                 description="the newer save (default: the main story's last save)",
                 max_length=400,
             ),

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from litestar import Controller, Request, Response, delete, get, patch, post
-from litestar.params import FromPath, JSONBody, Parameter
+from litestar.params import FromPath, JSONBody, QueryParameter
 
 from gitwrite_sync.domain.repositories.schemas import (
     AddCollaborator,
@@ -47,7 +47,7 @@ class RepositoryController(Controller):
         services: ServicesDep,
         at: Annotated[
             str | None,
-            Parameter(description="a save, exploration or milestone (default: main story)"),
+            QueryParameter(description="a save, exploration or milestone (default: main story)"),
         ] = None,
     ) -> Response[RepositoryDetail]:
         detail = await services.overview.detail(user, name, at)
