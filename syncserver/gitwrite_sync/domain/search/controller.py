@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Annotated
 
 from litestar import Controller, get
-from litestar.params import FromPath, Parameter
+from litestar.params import FromPath, QueryParameter
 
 from gitwrite_sync.domain.search.query import MAX_QUERY_CHARS
 from gitwrite_sync.domain.search.schemas import SearchResponse
@@ -31,7 +31,7 @@ class SearchController(Controller):
         name: FromPath[str],
         user: UserDep,
         services: ServicesDep,
-        q: Annotated[str, Parameter(max_length=MAX_QUERY_CHARS, description="What to find")],
-        limit: Annotated[int, Parameter(ge=1, le=MAX_LIMIT)] = DEFAULT_LIMIT,
+        q: Annotated[str, QueryParameter(max_length=MAX_QUERY_CHARS, description="What to find")],
+        limit: Annotated[int, QueryParameter(ge=1, le=MAX_LIMIT)] = DEFAULT_LIMIT,
     ) -> SearchResponse:
         return await services.search.search(user, name, q, limit)
