@@ -7,7 +7,8 @@ what a writer names, the way the desktop engine does (`gitwrite.revisions`):
 - nothing: the last save of the main story (the default branch);
 - a full save id (40 hex digits): that save, *immutable* (its files never change);
 - an exploration (by branch name, by typed name such as "darker ending", or "main
-  story") or a milestone (by tag name or typed name);
+  story") or a milestone (by tag name or typed name), in any letter case when only one
+  answers;
 - a unique prefix of a save id (at least 7 hex digits).
 
 Anything else is `NotFound`. Tags are peeled to the save they mark.
@@ -115,10 +116,10 @@ class RepoReader:
         clean = normalise_name(name)
         if clean.casefold() == MAIN_STORY:
             return self.default_ref
-        for candidate in dict.fromkeys([name, clean.replace(" ", "-")]):
-            if BRANCH_PREFIX + candidate in refs:
-                return BRANCH_PREFIX + candidate
-        raise NotFound(f"no exploration named {name!r}", exploration=name)
+        found = _find(refs, BRANCH_PREFIX, [name, clean.replace(" ", "-")])
+        if found is None:
+            raise NotFound(f"no exploration named {name!r}", exploration=name)
+        return found
 
     # -- objects ---------------------------------------------------------------------
 
@@ -180,10 +181,10 @@ class RepoReader:
         clean = normalise_name(text)
         if clean.casefold() == MAIN_STORY and self.default_ref in refs:
             return Resolved(await self.commit(refs[self.default_ref]), self.default_ref, False)
-        for name in dict.fromkeys([text, clean.replace(" ", "-")]):
-            for ref in (BRANCH_PREFIX + name, TAG_PREFIX + name):
-                if ref in refs:
-                    return Resolved(await self.commit(refs[ref]), ref, False)
+        for prefix in (BRANCH_PREFIX, TAG_PREFIX):
+            ref = _find(refs, prefix, [text, clean.replace(" ", "-")])
+            if ref is not None:
+                return Resolved(await self.commit(refs[ref]), ref, False)
         if _PREFIX.fullmatch(text):
             rows = await self.session.execute(
                 select(CommitRow.sha)
@@ -247,6 +248,18 @@ class RepoReader:
                         found[path] = (mode, entry.sha.decode())
             level = following
         return dict(sorted(found.items()))
+
+
+def _find(refs: dict[str, str], prefix: str, names: list[str]) -> str | None:
+    """The ref ``prefix + name`` for the first of ``names`` that exists; else the one ref
+    equal to one of them but for letter case (GitWrite refuses names that differ only in
+    case, so a writer's "Darker ending" finds ``darker-ending``)."""
+    for name in names:
+        if prefix + name in refs:
+            return prefix + name
+    folded = {(prefix + name).casefold() for name in names}
+    matches = [ref for ref in refs if ref.startswith(prefix) and ref.casefold() in folded]
+    return matches[0] if len(matches) == 1 else None
 
 
 def checked_path(path: str) -> str:

@@ -11,6 +11,7 @@ from litestar.params import FromPath, QueryParameter
 
 from gitwrite.texts import decode_text
 from gitwrite_sync.domain.files.schemas import FileEntry
+from gitwrite_sync.domain.saves.controller import created_or_not
 from gitwrite_sync.domain.saves.schemas import SaveResponse
 from gitwrite_sync.errors import Malformed
 from gitwrite_sync.web.caching import cached, etag_of
@@ -82,7 +83,7 @@ class FilesController(Controller):
         expected_head: Annotated[
             str | None, QueryParameter(pattern="^[0-9a-f]{40}$", description="a full save id")
         ] = None,
-    ) -> SaveResponse:
+    ) -> Response[SaveResponse]:
         saves = services.saves
         declared = request.headers.get("content-length")
         if declared is not None:
@@ -95,7 +96,7 @@ class FilesController(Controller):
             size += len(chunk)
             saves.check_size(size)
             chunks.append(chunk)
-        return await saves.save_bytes(
+        saved = await saves.save_bytes(
             user,
             name,
             file_path.lstrip("/"),
@@ -104,6 +105,7 @@ class FilesController(Controller):
             exploration=exploration,
             expected_head=expected_head,
         )
+        return created_or_not(saved)
 
     @get("/blobs/{blob_id:str}", summary="A file's content by its id (cacheable forever)")
     async def read_blob(

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from litestar import Controller, post
+from litestar import Controller, Response, post
 from litestar.params import FromPath, JSONBody
 
 from gitwrite_sync.domain.saves.schemas import SaveRequest, SaveResponse
@@ -25,8 +25,8 @@ class SaveController(Controller):
     )
     async def save(
         self, name: FromPath[str], data: JSONBody[SaveRequest], user: UserDep, services: ServicesDep
-    ) -> SaveResponse:
-        return await services.saves.save_text(
+    ) -> Response[SaveResponse]:
+        saved = await services.saves.save_text(
             user,
             name,
             data.file_path,
@@ -35,3 +35,9 @@ class SaveController(Controller):
             exploration=data.exploration,
             expected_head=data.expected_head,
         )
+        return created_or_not(saved)
+
+
+def created_or_not(saved: SaveResponse) -> Response[SaveResponse]:
+    """201 for a new save, 200 when the file already held that content."""
+    return Response(saved, status_code=201 if saved.saved else 200)

@@ -15,6 +15,7 @@ and refused otherwise. Saving the text a file already has makes no save.
 from __future__ import annotations
 
 import asyncio
+import random
 from dataclasses import dataclass
 
 from dulwich.objects import ShaFile
@@ -46,7 +47,9 @@ from gitwrite_sync.domain.sync import SyncService
 from gitwrite_sync.errors import InvalidInput, StaleRef, TooLarge
 from gitwrite_sync.settings import Settings
 
-ATTEMPTS = 3
+ATTEMPTS = 10
+"""Tries of a save without ``expected_head`` whose exploration keeps moving (each lost
+race means another save landed, so a busy project still makes progress)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -153,6 +156,7 @@ class SaveService:
             except StaleRef:
                 if expected_head is not None or attempt == ATTEMPTS - 1:
                     raise
+                await asyncio.sleep(random.uniform(0, 0.005 * (attempt + 1)))
                 continue
             return self._response(draft, path, saved=True, seq=outcome.seq)
         raise AssertionError("unreachable")  # pragma: no cover
