@@ -1,0 +1,76 @@
+"""Errors of the sync engine meant for the writer, in the desktop core's tree::
+
+    GitWriteError (gitwrite.errors)
+    └── DesktopError (gitwrite_desktop.core.errors)
+        └── SyncProblem
+            ├── SignedOut            no tokens for the account, or the server refused them
+            ├── ServerUnreachable    the server did not answer
+            ├── ServerRefused        the server said no (``code``, ``message``)
+            │   └── RepositoryTaken      sharing under a name already in use there
+            ├── NothingToResolve     no server copy of that exploration to merge
+            └── FolderNotEmpty       cloning into a folder that holds files already
+
+The sync client's and the REST client's exceptions (`gitwrite.client.SyncError`,
+`gitwrite.rest.RestError`, httpx's) are translated into these at the engine's public
+calls (`translate`).
+"""
+
+from __future__ import annotations
+
+from gitwrite.errors import GitWriteError
+from gitwrite.rest import RestError
+from gitwrite_desktop.core.errors import DesktopError
+
+
+class SyncProblem(DesktopError):
+    """Base of the sync engine's errors."""
+
+
+class SignedOut(SyncProblem):
+    def __init__(self, server_url: str, reason: str = "") -> None:
+        because = f" ({reason})" if reason else ""
+        super().__init__(f"you are signed out of {server_url}{because}: sign in again")
+        self.server_url = server_url
+        self.reason = reason
+
+
+class ServerUnreachable(SyncProblem):
+    def __init__(self, server_url: str, reason: str) -> None:
+        super().__init__(f"{server_url} cannot be reached: {reason}")
+        self.server_url = server_url
+        self.reason = reason
+
+
+class ServerRefused(SyncProblem):
+    def __init__(self, code: str, message: str, status: int | None = None) -> None:
+        super().__init__(f"the server refused: {message} ({code})")
+        self.code = code
+        self.message = message
+        self.status = status
+
+
+class RepositoryTaken(ServerRefused):
+    def __init__(self, name: str, message: str) -> None:
+        super().__init__("conflict", message, 409)
+        self.name = name
+
+
+class NothingToResolve(SyncProblem):
+    def __init__(self, ref: str) -> None:
+        super().__init__(f"the server has no copy of {ref} to merge with")
+        self.ref = ref
+
+
+class FolderNotEmpty(SyncProblem):
+    def __init__(self, path: str) -> None:
+        super().__init__(f"{path} already holds files: choose an empty or new folder")
+        self.path = path
+
+
+def translate_rest(error: RestError, server_url: str) -> GitWriteError:
+    """The writer-facing error for a refused or failed REST call."""
+    if error.code == "unreachable" or error.status == 0:
+        return ServerUnreachable(server_url, error.message)
+    if error.status == 401:
+        return SignedOut(server_url, error.message)
+    return ServerRefused(error.code, error.message, error.status)
