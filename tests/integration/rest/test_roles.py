@@ -66,6 +66,7 @@ CASES: dict[str, Case] = {
         raw=b"\x89PNG\0",
         params={"exploration": "drafts"},
     ),
+    "delete_file": Case("DELETE", "/files/doomed-{role}.md", only(200, *EDITORS)),
     "create_exploration": Case(
         "POST", "/explorations", only(201, *CONTRIBUTORS), {"name": "idea of {role}"}
     ),
@@ -121,6 +122,8 @@ def prepare(team: Team, full: bool = True) -> dict[str, str]:
         assert made.status_code == 201, made.text
     if full:
         team.save(repo, "side.md", "A side plot.\n", exploration="side")
+        for role in EDITORS:
+            team.save(repo, f"doomed-{role}.md", "Soon gone.\n")
     blob = team.get("owner", f"/repositories/{repo}/tree").json()[0]["id"]
     aid = team.call(
         "owner", "POST", f"/repositories/{repo}/annotations",

@@ -6,7 +6,7 @@ from __future__ import annotations
 import mimetypes
 from typing import Annotated, Any
 
-from litestar import Controller, Request, Response, get, put
+from litestar import Controller, Request, Response, delete, get, put
 from litestar.params import FromPath, QueryParameter
 
 from gitwrite.texts import decode_text
@@ -106,6 +106,33 @@ class FilesController(Controller):
             expected_head=expected_head,
         )
         return created_or_not(saved)
+
+    @delete(
+        "/files/{file_path:path}",
+        status_code=200,
+        summary="Delete a file, as a new save (answers the save)",
+    )
+    async def delete_file(
+        self,
+        name: FromPath[str],
+        file_path: FromPath[str],
+        user: UserDep,
+        services: ServicesDep,
+        exploration: Annotated[str | None, QueryParameter(max_length=200)] = None,
+        message: Annotated[str, QueryParameter(max_length=10_000)] = "",
+        expected_head: Annotated[
+            str | None, QueryParameter(pattern="^[0-9a-f]{40}$", description="a full save id")
+        ] = None,
+    ) -> SaveResponse:
+        return await services.saves.save_bytes(
+            user,
+            name,
+            file_path.lstrip("/"),
+            None,
+            message=message,
+            exploration=exploration,
+            expected_head=expected_head,
+        )
 
     @get("/blobs/{blob_id:str}", summary="A file's content by its id (cacheable forever)")
     async def read_blob(

@@ -30,8 +30,9 @@ class SaveResponse(msgspec.Struct, frozen=True):
     exploration: str
     branch: str
     file_path: str
-    file_id: str
-    """The id of the file's content (``GET /repositories/{name}/blobs/{id}``)."""
+    file_id: str | None
+    """The id of the file's content (``GET /repositories/{name}/blobs/{id}``); None when
+    the save deleted it."""
     parents: list[str]
     message: str
     words_added: int

@@ -44,7 +44,7 @@ from gitwrite_sync.domain.content import (
 )
 from gitwrite_sync.domain.saves.schemas import SaveResponse
 from gitwrite_sync.domain.sync import SyncService
-from gitwrite_sync.errors import InvalidInput, StaleRef, TooLarge
+from gitwrite_sync.errors import InvalidInput, NotFound, StaleRef, TooLarge
 from gitwrite_sync.settings import Settings
 
 ATTEMPTS = 10
@@ -63,7 +63,7 @@ class _Draft:
     old: Entry | None
     objects: list[ShaFile]
     commit_id: str
-    blob_id: str
+    blob_id: str | None
     parents: list[str]
     message: str
     words: prose.WordStats
@@ -115,23 +115,26 @@ class SaveService:
         user: User,
         repo_name: str,
         file_path: str,
-        data: bytes,
+        data: bytes | None,
         *,
         message: str = "",
         exploration: str | None = None,
         expected_head: str | None = None,
     ) -> SaveResponse:
-        """Save ``data`` as the content of ``file_path`` (text or not).
+        """Save ``data`` as the content of ``file_path`` (text or not), or delete the file
+        when ``data`` is None.
 
         Raises:
             InvalidInput: a path GitWrite refuses, or one through a file or onto a folder.
             TooLarge: over the upload limit.
-            NotFound: no such repository for this user, or no such exploration.
+            NotFound: no such repository for this user, or no such exploration; no such
+                file to delete.
             Forbidden: the role may not save there.
             StaleRef: the exploration moved (see the module docstring).
         """
         path = checked_path(file_path)
-        self.check_size(len(data))
+        if data is not None:
+            self.check_size(len(data))
         first_old: Entry | None = None
         for attempt in range(ATTEMPTS):
             draft = await self._draft(user, repo_name, path, data, message, exploration)
@@ -166,7 +169,7 @@ class SaveService:
         user: User,
         repo_name: str,
         path: str,
-        data: bytes,
+        data: bytes | None,
         message: str,
         exploration: str | None,
     ) -> _Draft:
@@ -180,9 +183,11 @@ class SaveService:
             old = await reader.lookup(base_tree, path) if base_tree else None
             if old is not None and is_dir(old[0]):
                 raise InvalidInput(f"{path!r} is a folder", field="file_path")
+            if old is None and data is None:
+                raise NotFound(f"no file {path!r} to delete", path=path)
             old_data = await reader.blob(old[1]) if old is not None else None
             writer = TreeWriter(reader)
-            blob_id = writer.blob(data)
+            blob_id = writer.blob(data) if data is not None else None
             if old is not None and old[1] == blob_id and head is not None:
                 last = await reader.commit(head)
                 parents = [p.decode() for p in last.parents]
@@ -190,10 +195,17 @@ class SaveService:
                 branch, seq = repo.default_branch, reader.seq
                 return _Draft(ref, branch, seq, head, old, [], head, blob_id, parents, "", none)
             mode = old[0] if old is not None else FILE_MODE
-            tree = await writer.write(base_tree, {path: (mode, blob_id)})
+            entry = (mode, blob_id) if blob_id is not None else None
+            tree = await writer.write(base_tree, {path: entry})
             default_branch, seq = repo.default_branch, reader.seq
-        words = await asyncio.to_thread(_word_stats, old_data, data)
-        kind = ChangeKind.ADDED if old is None else ChangeKind.MODIFIED
+        words = await asyncio.to_thread(_word_stats, old_data, data if data is not None else b"")
+        kind = (
+            ChangeKind.ADDED
+            if old is None
+            else ChangeKind.DELETED
+            if data is None
+            else ChangeKind.MODIFIED
+        )
         text = message.strip() or default_message(
             [FileChange(path, kind, words.added, words.removed)]
         )
