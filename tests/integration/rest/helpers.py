@@ -30,6 +30,7 @@ def export(team: Team, repo: str, dest: Path) -> Repo:
     apply_pack(local, fetched.pack.data, complete=True)
     for ref, sha in fetched.refs.items():
         local.refs[Ref(ref.encode())] = sha.encode()
+    local.refs.set_symbolic_ref(Ref(b"HEAD"), Ref(b"refs/heads/main"))
     fsck(dest)
     return local
 
