@@ -257,9 +257,10 @@ class SearchFile(Base):
 class SearchChunk(Base):
     """A piece (a few paragraphs, ~2 KB) of a text blob, as written, for full-text search.
 
-    Each database indexes ``text`` its own way, outside these models (migration 0002;
-    `SEARCH_NATIVE`): PostgreSQL in a generated ``tsv`` column with a GIN index, SQLite
-    in the FTS5 table ``search_fts`` that triggers keep in step with this one.
+    Each database indexes ``text`` its own way, outside these models (migrations 0002
+    and 0003; `search_native`): PostgreSQL in a generated ``tsv`` column with a GIN index
+    on (``repo_id``, ``tsv``), SQLite in the FTS5 table ``search_fts`` that triggers keep
+    in step with this one.
     """
 
     __tablename__ = "search_chunks"
@@ -277,7 +278,7 @@ class SearchChunk(Base):
 SEARCH_NATIVE_TABLE_PREFIX = "search_fts"
 """SQLite's FTS5 table ``search_fts`` and its shadow tables (``search_fts_data``...)."""
 SEARCH_NATIVE_COLUMNS = frozenset({("search_chunks", "tsv")})
-SEARCH_NATIVE_INDEXES = frozenset({"ix_search_chunks_tsv"})
+SEARCH_NATIVE_INDEXES = frozenset({"ix_search_chunks_tsv", "ix_search_chunks_repo_tsv"})
 
 
 def search_native(name: str | None, type_: str, table: str | None = None) -> bool:

@@ -66,6 +66,12 @@ async def check_fts(library: Library) -> None:
 async def test_each_database_gets_its_own_implementation(library: Library) -> None:
     expected = SqliteSearchIndex if library.db.is_sqlite else PostgresSearchIndex
     assert type(library.index) is expected
+    async with library.db.read() as session:
+        if library.db.is_sqlite:
+            native = "SELECT name FROM sqlite_master WHERE name = 'search_fts'"
+        else:  # the GIN index over the repository and the words (migration 0003)
+            native = "SELECT indexname FROM pg_indexes WHERE indexdef LIKE '%gin (repo_id, tsv)%'"
+        assert (await session.execute(text(native))).scalar_one_or_none() is not None
 
 
 async def test_words_phrases_exclusions_and_alternatives(library: Library) -> None:
