@@ -4,6 +4,7 @@
 then PostgreSQL) for a whole module, with five accounts signed in: an owner, an editor,
 a writer, a beta reader and an outsider. Each test makes its own repository
 (`Team.project`), shared with the first four, so tests never see each other's saves.
+``server`` (from the end-to-end tests) is the real server process, for the live tests.
 A module may set ``SETTINGS`` (a dict of `Settings` fields) to start its app with other
 limits.
 """
@@ -23,6 +24,7 @@ from litestar.testing import TestClient
 from gitwrite_sync.services import Services, services_of
 from tests.integration.databases import BACKENDS, sqlite_url
 from tests.integration.server.conftest import Account, Api, client_for, make_settings
+from tests.integration.sync.conftest import server  # noqa: F401 (the real server process)
 
 ROLES = ("owner", "editor", "writer", "beta")
 PEOPLE = (*ROLES, "outsider")
@@ -101,13 +103,13 @@ def rest_database(
         shutil.copyfile(request.getfixturevalue("sqlite_template"), path)
         yield sqlite_url(path)
         return
-    server = request.getfixturevalue("postgres_server")
+    pg = request.getfixturevalue("postgres_server")
     name = f"rest_{uuid.uuid4().hex[:12]}"
-    url = server.create_database(name, template=request.getfixturevalue("postgres_template"))
+    url = pg.create_database(name, template=request.getfixturevalue("postgres_template"))
     try:
         yield url
     finally:
-        server.drop_database(name)
+        pg.drop_database(name)
 
 
 @pytest.fixture(scope="module")
