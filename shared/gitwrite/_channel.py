@@ -211,6 +211,8 @@ class Channel:
             await self.send(message)
         except BaseException:
             self._pending.pop(message.id, None)
+            if future.done() and not future.cancelled():
+                future.exception()  # failed by the reader too: retrieved, so never logged
             raise
         answer = await self.wait(future, message.id)
         if isinstance(answer, Error):

@@ -30,7 +30,7 @@ from gitwrite_sync.services import Services
 from gitwrite_sync.settings import Settings
 from gitwrite_sync.web.deps import DEPENDENCIES
 from gitwrite_sync.web.docs import OPENAPI_PATH, docs, render_plugins
-from gitwrite_sync.web.errors import EXCEPTION_HANDLERS
+from gitwrite_sync.web.errors import EXCEPTION_HANDLERS, document_errors
 from gitwrite_sync.web.health import health
 from gitwrite_sync.workers.jobs import default_registry
 from gitwrite_sync.workers.runner import Worker
@@ -69,7 +69,7 @@ def create_app(settings: Settings | None = None, *, fanout: Fanout | None = None
     """The server application for ``settings`` (read from the environment when None);
     ``fanout`` replaces the one the settings choose (tests share one between apps)."""
     settings = settings or Settings.from_env()
-    return Litestar(
+    app = Litestar(
         route_handlers=[
             health,
             docs,
@@ -97,3 +97,5 @@ def create_app(settings: Settings | None = None, *, fanout: Fanout | None = None
         ),
         debug=False,
     )
+    document_errors(app)
+    return app
