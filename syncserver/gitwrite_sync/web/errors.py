@@ -1,19 +1,25 @@
 """The ONE place where exceptions become HTTP responses.
 
-Every error response is JSON ``{"code", "message", "details"}``. Domain errors
-(`gitwrite_sync.errors`) map by class to a status; Litestar's own errors (bad JSON, wrong
-types, unknown route, body too large) get the same shape with a code for their status;
-anything else is logged and answered ``500 internal`` without internals.
+Every error response is JSON ``{"code", "message", "details"}`` (`ErrorBody`). Domain
+errors (`gitwrite_sync.errors`) map by class to a status; Litestar's own errors (bad JSON,
+wrong types, unknown route, body too large) get the same shape with a code for their
+status; anything else is logged and answered ``500 internal`` without internals.
+`document_errors` writes those statuses and that body into every operation's OpenAPI.
 """
 
 from __future__ import annotations
 
 import logging
+from http import HTTPStatus
 from typing import Any
 
-from litestar import Request, Response
+import msgspec
+from litestar import Litestar, Request, Response
 from litestar.exceptions import HTTPException, ValidationException
+from litestar.handlers import HTTPRouteHandler
+from litestar.openapi import ResponseSpec
 from litestar.types import ExceptionHandlersMap
+from sqlalchemy import exc as sa_exc
 
 from gitwrite_sync.errors import (
     Conflict,
@@ -55,6 +61,37 @@ HTTP_CODES = {
     429: RateLimited.code,
     503: Unavailable.code,
 }
+
+
+class ErrorBody(msgspec.Struct, frozen=True):
+    """The body of every error response."""
+
+    code: str
+    """Stable and machine-readable: ``not_found``, ``invalid``, ``stale``..."""
+    message: str
+    """For people."""
+    details: dict[str, Any]
+    """Structured fields of the error (``{"errors": [...]}`` for bad parameters)."""
+
+
+ERROR_STATUSES = sorted((set(STATUS.values()) | set(HTTP_CODES)) - {405})
+"""What an operation may answer besides its success (405 concerns methods it lacks)."""
+
+
+def document_errors(app: Litestar) -> None:
+    """Document the error statuses and `ErrorBody` on every operation of ``app`` (a
+    handler's own ``responses`` win)."""
+    specs = {
+        status: ResponseSpec(
+            ErrorBody,
+            description=f"{HTTPStatus(status).phrase}: {HTTP_CODES.get(status, 'error')}",
+        )
+        for status in ERROR_STATUSES
+    }
+    for route in app.routes:
+        for handler in getattr(route, "route_handlers", ()):
+            if isinstance(handler, HTTPRouteHandler):
+                handler.responses = {**specs, **(handler.responses or {})}
 
 
 def status_for(exc: ServerError) -> int:
@@ -108,6 +145,22 @@ def on_bad_encoding(request: Request[Any, Any, Any], exc: UnicodeDecodeError) ->
     return error_response(400, Malformed.code, "the request body is not valid UTF-8 text")
 
 
+def on_database_error(request: Request[Any, Any, Any], exc: sa_exc.DBAPIError) -> Response[Any]:
+    """A value the database refuses (SQLSTATE class 22, "data exception": PostgreSQL's text
+    refuses NUL characters, a number out of range) is the request's fault: 422, not 500.
+    Schemas refuse what they can first; this catches the rest (logged with its trace, in
+    case a query of ours is the culprit). Any other database error is unexpected."""
+    sqlstate = str(getattr(exc.orig, "sqlstate", None) or "")
+    if not (isinstance(exc, sa_exc.DataError) or sqlstate.startswith("22")):
+        return on_unexpected(request, exc)
+    log.warning("database refused a value on %s %s", request.method, request.url.path, exc_info=exc)
+    return error_response(
+        422,
+        InvalidInput.code,
+        "the database refuses a value of this request (a NUL character, or a number out of range)",
+    )
+
+
 def on_unexpected(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
     log.exception("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
     return error_response(500, "internal", "internal server error")
@@ -117,5 +170,6 @@ EXCEPTION_HANDLERS: ExceptionHandlersMap = {
     ServerError: on_domain_error,
     HTTPException: on_http_error,
     UnicodeDecodeError: on_bad_encoding,
+    sa_exc.DBAPIError: on_database_error,
     Exception: on_unexpected,
 }
