@@ -23,7 +23,8 @@ _BATCH = 500
 
 
 def _text(raw: bytes, limit: int) -> str:
-    return raw.decode("utf-8", "replace")[:limit]
+    # PostgreSQL's text refuses NUL, which git allows in names and messages.
+    return raw.decode("utf-8", "replace").replace("\x00", "\ufffd")[:limit]
 
 
 def _identity(raw: bytes) -> tuple[str, str]:
@@ -34,7 +35,7 @@ def _identity(raw: bytes) -> tuple[str, str]:
 
 def commit_row(repo_id: int, commit: Commit) -> dict[str, Any]:
     """The index row of ``commit``."""
-    message = commit.message.decode("utf-8", "replace")
+    message = _text(commit.message, len(commit.message))
     body, words = split_word_trailer(message)
     added, removed = words if words is not None else (0, 0)
     name, email = _identity(commit.author)

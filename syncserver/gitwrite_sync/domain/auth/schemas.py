@@ -9,7 +9,8 @@ import msgspec
 
 from gitwrite_sync.db.models import User
 
-Email = Annotated[str, msgspec.Meta(min_length=3, max_length=320)]
+# No control characters: PostgreSQL refuses NUL in text (a 500 before), and no address has any.
+Email = Annotated[str, msgspec.Meta(min_length=3, max_length=320, pattern="^[^\\x00-\\x1f\\x7f]*$")]
 Password = Annotated[str, msgspec.Meta(max_length=1024)]
 Token = Annotated[str, msgspec.Meta(max_length=4096)]
 

@@ -165,7 +165,11 @@ class FilesController(Controller):
         resolved, files = await services.files.tree(user, name, at)
         return cached(request, files, etag_of(resolved.tree), immutable=resolved.immutable)
 
-    @get("/export", summary="Every file of a save in a zip archive (not beta readers)")
+    @get(
+        "/export",
+        media_type="application/zip",
+        summary="Every file of a save in a zip archive (not beta readers)",
+    )
     async def export(
         self,
         name: FromPath[str],

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from litestar import Controller, Request, Response, delete, get, patch, post
-from litestar.params import FromPath, JSONBody, QueryParameter
+from litestar.params import FromPath, JSONBody, PathParameter, QueryParameter
 
 from gitwrite_sync.domain.repositories.schemas import (
     AddCollaborator,
@@ -17,6 +17,9 @@ from gitwrite_sync.domain.repositories.schemas import (
 )
 from gitwrite_sync.web.caching import cached, etag_of
 from gitwrite_sync.web.deps import ServicesDep, UserDep
+
+# Bounded: a larger number cannot be an id and overflowed the database driver (a 500).
+UserId = Annotated[int, PathParameter(ge=1, le=2**63 - 1, description="an account's id")]
 
 
 class RepositoryController(Controller):
@@ -87,7 +90,7 @@ class RepositoryController(Controller):
     async def change_role(
         self,
         name: FromPath[str],
-        user_id: FromPath[int],
+        user_id: UserId,
         data: JSONBody[ChangeRole],
         user: UserDep,
         services: ServicesDep,
@@ -100,6 +103,6 @@ class RepositoryController(Controller):
         summary="Remove a collaborator (owners), or leave (yourself)",
     )
     async def unshare(
-        self, name: FromPath[str], user_id: FromPath[int], user: UserDep, services: ServicesDep
+        self, name: FromPath[str], user_id: UserId, user: UserDep, services: ServicesDep
     ) -> None:
         await services.repositories.unshare(user, name, user_id)
