@@ -9,7 +9,7 @@ BIN := $(VENV)/bin
 export UV_PYTHON_DOWNLOADS := never
 export UV_PROJECT_ENVIRONMENT := $(VENV)
 
-.PHONY: run demo test install lint typecheck unit bench clean
+.PHONY: run demo test install lint typecheck unit bench load clean
 
 $(UV):
 	$(PYTHON) -m venv $(TOOLS)
@@ -46,6 +46,12 @@ unit: install
 
 bench: install
 	$(BIN)/python -m tests.bench $(BENCH_ARGS)
+
+# The load test: a fresh server (embedded default, free loopback port) seeded over REST,
+# locust headless with 20 users for 60 s, its statistics, then the server stopped by pid.
+# LOAD_ARGS="--users 50 --run-time 120s" to change.
+load: install
+	$(BIN)/python -m tests.load.run $(LOAD_ARGS)
 
 clean:
 	rm -rf $(VENV) $(TOOLS) .mypy_cache .ruff_cache .pytest_cache
