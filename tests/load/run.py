@@ -8,7 +8,8 @@
 4. Stop the server by its process id, and exit with locust's status (1 when a request
    failed).
 
-Options: ``--users 20 --spawn-rate 5 --run-time 60s`` (``make load LOAD_ARGS=...``).
+Options: ``--users 20 --spawn-rate 5 --run-time 60s`` (``make load LOAD_ARGS=...``);
+``--chapters N`` and ``--cheap-hashing`` make a quick smoke run (the test suite's).
 """
 
 from __future__ import annotations
@@ -36,12 +37,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--users", type=int, default=20)
     parser.add_argument("--spawn-rate", type=float, default=5)
     parser.add_argument("--run-time", default="60s")
+    parser.add_argument("--chapters", type=int, default=None, help="to seed (default: all 61)")
+    parser.add_argument("--cheap-hashing", action="store_true", help="test-grade argon2")
     args = parser.parse_args(argv)
     with tempfile.TemporaryDirectory(prefix="gitwrite-load-") as tmp:
-        server = ServerProcess.start(Path(tmp) / "server", **REAL_HASHING)
+        hashing = {} if args.cheap_hashing else REAL_HASHING
+        server = ServerProcess.start(Path(tmp) / "server", **hashing)
         print(f"server pid {server.pid} at {server.base_url} (log: {server.log_path})", flush=True)
         try:
-            seed(server.base_url, args.users)
+            seed(server.base_url, args.users, chapters_count=args.chapters)
             env = dict(
                 os.environ,
                 GITWRITE_LOAD_REPO=REPO,

@@ -27,7 +27,14 @@ def account_email(number: int) -> str:
     return EMAIL.format(number)
 
 
-def seed(base_url: str, accounts: int, *, repo: str = REPO, password: str = PASSWORD) -> None:
+def seed(
+    base_url: str,
+    accounts: int,
+    *,
+    chapters_count: int | None = None,
+    repo: str = REPO,
+    password: str = PASSWORD,
+) -> None:
     started = time.monotonic()
     with httpx.Client(base_url=base_url, timeout=120, trust_env=False) as http:
         for n in range(accounts):
@@ -48,7 +55,7 @@ def seed(base_url: str, accounts: int, *, repo: str = REPO, password: str = PASS
                 headers=owner,
             )
             shared.raise_for_status()
-        texts = chapters("pride_and_prejudice")
+        texts = chapters("pride_and_prejudice")[:chapters_count]
         for name, text in texts:
             body = {"file_path": name, "content": text, "message": f"Add {name}"}
             saved = http.post(f"/repositories/{repo}/save", json=body, headers=owner)
@@ -64,8 +71,9 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("base_url")
     parser.add_argument("--accounts", type=int, default=20)
+    parser.add_argument("--chapters", type=int, default=None, help="default: all 61")
     args = parser.parse_args(argv)
-    seed(args.base_url, args.accounts)
+    seed(args.base_url, args.accounts, chapters_count=args.chapters)
 
 
 if __name__ == "__main__":
