@@ -14,6 +14,7 @@ import pytest
 from gitwrite import prose
 from gitwrite.trailers import split_word_trailer
 from gitwrite_sync.domain.sync.service import INDEX_JOB
+from gitwrite_sync.errors import StaleRef
 from tests.corpus import chapters
 from tests.integration.rest.conftest import Team
 from tests.integration.rest.helpers import commit, export, jobs, object_rows
@@ -236,3 +237,30 @@ def test_oversized_uploads_are_refused_while_streaming(team: Team) -> None:
         "owner", "PUT", f"/repositories/{repo}/files/big.bin", content=big[:-1]
     )  # exactly the limit
     assert just.status_code == 201, just.text
+
+
+def test_racing_saves_of_one_file_never_lose_a_version(team: Team) -> None:
+    """Two writers save the same file at once: either the second saw the first (its
+    parent), or it is refused as stale; never does one text silently replace a version
+    its writer did not see."""
+    repo = team.project({"chapter.md": "Once.\n"})
+
+    async def race() -> list[object]:
+        users = team.services.users
+        owner = await users.by_email(team.people["owner"].email)
+        editor = await users.by_email(team.people["editor"].email)
+        return await asyncio.gather(
+            team.services.saves.save_text(owner, repo, "chapter.md", "Owner's text.\n"),
+            team.services.saves.save_text(editor, repo, "chapter.md", "Editor's text.\n"),
+            return_exceptions=True,
+        )
+
+    for _ in range(3):
+        results = team.run(race)
+        made = [r for r in results if not isinstance(r, Exception)]
+        assert all(isinstance(r, StaleRef) for r in results if isinstance(r, Exception))
+        assert made, results
+        if len(made) == 2:
+            first, second = sorted(made, key=lambda r: r.seq)  # type: ignore[attr-defined]
+            assert second.parents == [first.id]  # type: ignore[attr-defined]
+        team.save(repo, "chapter.md", "Once.\n")

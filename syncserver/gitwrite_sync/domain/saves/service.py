@@ -23,6 +23,7 @@ from dulwich.objects import ShaFile
 from gitwrite import prose
 from gitwrite.messages import default_message
 from gitwrite.model import ChangeKind, FileChange
+from gitwrite.protocol import ZERO_ID
 from gitwrite.texts import decode_text
 from gitwrite.trailers import add_word_trailer
 from gitwrite_sync.db.engine import Database
@@ -135,15 +136,15 @@ class SaveService:
         path = checked_path(file_path)
         if data is not None:
             self.check_size(len(data))
-        first_old: Entry | None = None
+        first: _Draft | None = None
         for attempt in range(ATTEMPTS):
             draft = await self._draft(user, repo_name, path, data, message, exploration)
             if expected_head is not None and draft.head != expected_head:
                 raise StaleRef(draft.ref, expected_head, draft.head)
-            if attempt == 0:
-                first_old = draft.old
-            elif draft.old != first_old:  # the race changed this very file
-                raise StaleRef(draft.ref, expected_head or "", draft.head)
+            if first is None:
+                first = draft
+            elif draft.old != first.old:  # the race changed this very file
+                raise StaleRef(draft.ref, first.head or ZERO_ID, draft.head)
             if draft.head is not None and draft.commit_id == draft.head:
                 return self._response(draft, path, saved=False, seq=draft.seq)
             try:
