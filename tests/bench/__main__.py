@@ -1,6 +1,7 @@
 """Every benchmark in one run (``make bench``): the engine beside command-line git, the
-prose diff and merge, the repack beside ``git gc --aggressive``, and sync against the
-real server beside ``git push`` and ``git clone``.
+prose diff and merge, the repack beside ``git gc --aggressive``, sync against the
+real server beside ``git push`` and ``git clone``, and the server's REST API and search
+(p50/p95 per endpoint, on SQLite and PostgreSQL).
 
 Pass ``--quick`` for a short smoke run (fewer rounds, 200 saves) while developing.
 """
@@ -11,7 +12,7 @@ import argparse
 import platform
 import time
 
-from tests.bench import engine, prose, repack, sync
+from tests.bench import engine, prose, repack, rest, sync
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -31,6 +32,8 @@ def main(argv: list[str] | None = None) -> None:
     repack.run(saves, 50, False)
     print("\n## Sync with the server beside git push and git clone\n")
     sync.main(["--saves", str(saves), "--rounds", str(rounds)])
+    print("\n## Server REST and search\n")
+    rest.main(["--quick"] if args.quick else [])
 
 
 if __name__ == "__main__":
