@@ -1,7 +1,9 @@
 """ETags, ``Cache-Control`` and ``304 Not Modified`` for answers that content ids name.
 
 What a save id, a blob id or a pair of them names never changes, so such an answer is
-sent with ``Cache-Control: public, max-age=31536000, immutable`` and its id as ETag.
+sent with ``Cache-Control: private, max-age=31536000, immutable`` and its id as ETag:
+the client keeps it for a year, and ``private`` keeps shared caches (which would hand a
+private project to anyone) from storing it.
 An answer reached through a name that moves (an exploration, a milestone, "the last
 save") still has an ETag built from the ids it was made of, so a client revalidates
 cheaply, but it is marked ``no-cache``.
@@ -14,7 +16,7 @@ from typing import Any
 
 from litestar import Request, Response
 
-IMMUTABLE = "public, max-age=31536000, immutable"
+IMMUTABLE = "private, max-age=31536000, immutable"
 REVALIDATE = "private, no-cache"
 
 

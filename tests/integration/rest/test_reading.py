@@ -13,7 +13,7 @@ from gitwrite.prose import count_words
 from tests.corpus import chapters
 from tests.integration.rest.conftest import Team
 
-IMMUTABLE = "public, max-age=31536000, immutable"
+IMMUTABLE = "private, max-age=31536000, immutable"
 TEXTS = dict(chapters()[:3])
 
 
