@@ -176,6 +176,8 @@ class Channel:
         with contextlib.suppress(asyncio.CancelledError, Exception):
             await self._reader
         self._fail_all(Disconnected("the connection was closed"))
+        if not self.welcome.cancelled():
+            self.welcome.exception()  # a handshake cut short is the opener's error, not a leak
 
     @property
     def closed(self) -> bool:
