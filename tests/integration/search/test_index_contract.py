@@ -15,8 +15,9 @@ from hypothesis import strategies as st
 from sqlalchemy import delete, func, select, text
 
 from gitwrite_sync.db.models import Repository, SearchChunk, SearchFile, SearchHead
-from gitwrite_sync.domain.search import FileHit, Indexer, IndexReport, parse
+from gitwrite_sync.domain.search import FileHit, Indexer, IndexReport, parse, postgres, sqlite
 from gitwrite_sync.domain.search.chunks import HIGHLIGHT_END, HIGHLIGHT_START, chunk
+from gitwrite_sync.domain.search.indexer import REFRESH_STATISTICS_AFTER
 from gitwrite_sync.domain.search.postgres import PostgresSearchIndex
 from gitwrite_sync.domain.search.sqlite import SqliteSearchIndex
 from tests.corpus import chapters
@@ -72,6 +73,40 @@ async def test_each_database_gets_its_own_implementation(library: Library) -> No
         else:  # the GIN index over the repository and the words (migration 0003)
             native = "SELECT indexname FROM pg_indexes WHERE indexdef LIKE '%gin (repo_id, tsv)%'"
         assert (await session.execute(text(native))).scalar_one_or_none() is not None
+
+
+async def test_searches_ask_the_full_text_index(library: Library) -> None:
+    """Not every piece of the repository tested in turn: on PostgreSQL the GIN index over
+    (repo_id, tsv), not the primary key's index to the repository (statistics refreshed
+    after a large index run); FTS5's own index on SQLite."""
+    await library.writer.save("main", dict(chapters("war_and_peace")))  # ~1,400 pieces
+    report = await index(library)
+    assert report.pieces >= REFRESH_STATISTICS_AFTER
+    query = parse("Borodinó")
+    assert query is not None
+    if library.db.is_sqlite:
+        explain, best, q, expected = (
+            "EXPLAIN QUERY PLAN ",
+            sqlite._BEST,
+            query.fts5(),
+            "search_fts VIRTUAL TABLE INDEX",
+        )
+    else:
+        explain, best, q, expected = (
+            "EXPLAIN ",
+            postgres._BEST,
+            query.websearch(),
+            "ix_search_chunks_repo_tsv",
+        )
+    async with library.db.read() as session:
+        if not library.db.is_sqlite:
+            await session.execute(postgres._BITMAP_ONLY)  # as _best_pieces does
+        plan = await session.execute(
+            text(explain + best.text), {"q": q, "repo": library.repo_id, "limit": 20}
+        )
+        lines = [str(row[-1]) for row in plan]
+    assert any(expected in line for line in lines), "\n".join(lines)
+    assert len(await files(library, "Borodinó")) > 5
 
 
 async def test_words_phrases_exclusions_and_alternatives(library: Library) -> None:
@@ -135,14 +170,14 @@ async def test_more_mentions_rank_higher(library: Library) -> None:
 
 async def test_only_changed_files_are_indexed_again(library: Library) -> None:
     await library.writer.save("main", MOBY)
-    assert await index(library) == IndexReport(branches=1, files=4)
+    assert await index(library) == IndexReport(branches=1, files=4, pieces=4)
     async with library.db.read() as session:
         before = {r.id: r.blob_sha for r in await session.scalars(select(SearchChunk))}
     changed = dict(MOBY)
     changed["chapter-03.md"] = "# The Spouter-Inn\n\nA harpoon hung on the wall.\n"
     await library.writer.save("main", changed)
-    assert await index(library) == IndexReport(branches=1, files=1)
-    assert await index(library) == IndexReport(branches=0, files=0)  # nothing new
+    assert await index(library) == IndexReport(branches=1, files=1, pieces=1)
+    assert await index(library) == IndexReport(branches=0, files=0, pieces=0)  # nothing new
     async with library.db.read() as session:
         after = {r.id: r.blob_sha for r in await session.scalars(select(SearchChunk))}
     kept = set(before) & set(after)

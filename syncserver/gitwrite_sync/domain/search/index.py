@@ -152,8 +152,9 @@ class SearchIndex(abc.ABC):
         new_head: str | None,
         files: Mapping[str, str | None],
         texts: Mapping[str, Sequence[Chunk]],
-    ) -> None:
-        """Move ``branch`` from ``old_head`` to ``new_head`` (None: not indexed / deleted).
+    ) -> int:
+        """Move ``branch`` from ``old_head`` to ``new_head`` (None: not indexed / deleted);
+        returns how many pieces of text were added.
 
         Args:
             files: Path → its new blob, or None when the file is gone, for every file
@@ -178,9 +179,14 @@ class SearchIndex(abc.ABC):
             files = dict.fromkeys(await self.files_of(session, repo_id, branch))
         replaced = await self._set_files(session, repo_id, branch, files)
         added = {blob for blob in files.values() if blob is not None}
-        await self._add_texts(session, repo_id, added, texts)
+        pieces = await self._add_texts(session, repo_id, added, texts)
         await self._drop_unused(session, repo_id, replaced - added)
         await self._set_head(session, repo_id, branch, old_head, new_head)
+        return pieces
+
+    @abc.abstractmethod
+    async def refresh_statistics(self, session: AsyncSession) -> None:
+        """After many pieces were added: let the database's planner know."""
 
     async def files_of(self, session: AsyncSession, repo_id: int, branch: str) -> list[str]:
         """The paths indexed for ``branch``."""
@@ -221,7 +227,7 @@ class SearchIndex(abc.ABC):
         repo_id: int,
         blobs: set[str],
         texts: Mapping[str, Sequence[Chunk]],
-    ) -> None:
+    ) -> int:
         missing = set(blobs) - await self.indexed_blobs(session, repo_id, blobs)
         rows = [
             {
@@ -241,6 +247,7 @@ class SearchIndex(abc.ABC):
         )
         for start in range(0, len(rows), _BATCH):
             await session.execute(statement, rows[start : start + _BATCH])
+        return len(rows)
 
     async def _drop_unused(self, session: AsyncSession, repo_id: int, blobs: set[str]) -> None:
         """Remove the text of those of ``blobs`` that no file of any branch holds now."""

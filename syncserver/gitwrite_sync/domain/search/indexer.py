@@ -37,6 +37,8 @@ log = logging.getLogger(__name__)
 
 MAX_PATH_CHARS = 1000
 ATTEMPTS = 5
+REFRESH_STATISTICS_AFTER = 200
+"""Pieces added by one run after which the database's statistics are refreshed."""
 
 
 @dataclass
@@ -53,6 +55,8 @@ class IndexReport:
     """Branches whose index moved."""
     files: int
     """File changes applied (added, changed or removed paths)."""
+    pieces: int = 0
+    """Pieces of text added to the index."""
 
 
 def _pieces(contents: Mapping[str, tuple[int, bytes]]) -> dict[str, list[Chunk]]:
@@ -129,7 +133,7 @@ class Indexer:
     async def index_repository(self, repo_id: int) -> IndexReport:
         """Apply every branch's changes since it was last indexed (see the module)."""
         branches, heads = await self._state(repo_id)
-        moved = files = 0
+        moved = files = pieces = 0
         for branch in sorted(branches.keys() | heads.keys()):
             old, new = heads.get(branch), branches.get(branch)
             for _ in range(ATTEMPTS):
@@ -138,7 +142,7 @@ class Indexer:
                 plan = await self._plan(repo_id, branch, old, new)
                 try:
                     async with self.db.write() as session:
-                        await self.index.update_branch(
+                        added = await self.index.update_branch(
                             session, repo_id, branch, old, new, plan.files, plan.texts
                         )
                 except IndexMoved:
@@ -147,10 +151,14 @@ class Indexer:
                     continue
                 moved += 1
                 files += len(plan.files)
+                pieces += added
                 break
             else:
                 raise IndexMoved(branch)
-        return IndexReport(moved, files)
+        if pieces >= REFRESH_STATISTICS_AFTER:
+            async with self.db.write() as session:
+                await self.index.refresh_statistics(session)
+        return IndexReport(moved, files, pieces)
 
     async def _plan(self, repo_id: int, branch: str, old: str | None, new: str | None) -> Plan:
         plan = Plan()

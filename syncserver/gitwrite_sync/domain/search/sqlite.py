@@ -40,6 +40,9 @@ class SqliteSearchIndex(SearchIndex):
     async def lock(self, session: AsyncSession, repo_id: int) -> None:
         """Nothing to take: a write unit on SQLite holds the whole database already."""
 
+    async def refresh_statistics(self, session: AsyncSession) -> None:
+        """Nothing to refresh: FTS5 answers MATCH from its own index, whatever the size."""
+
     async def _best_pieces(
         self, session: AsyncSession, repo_id: int, query: SearchQuery, limit: int
     ) -> list[Piece]:
