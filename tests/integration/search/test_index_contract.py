@@ -17,6 +17,7 @@ from sqlalchemy import delete, func, select, text
 from gitwrite_sync.db.models import Repository, SearchChunk, SearchFile, SearchHead
 from gitwrite_sync.domain.search import FileHit, Indexer, IndexReport, parse, postgres, sqlite
 from gitwrite_sync.domain.search.chunks import HIGHLIGHT_END, HIGHLIGHT_START, chunk
+from gitwrite_sync.domain.search.index import IndexMoved
 from gitwrite_sync.domain.search.indexer import REFRESH_STATISTICS_AFTER
 from gitwrite_sync.domain.search.postgres import PostgresSearchIndex
 from gitwrite_sync.domain.search.sqlite import SqliteSearchIndex
@@ -222,6 +223,40 @@ async def test_deleted_files_and_branches_leave_the_index(library: Library) -> N
     assert await count(library, SearchFile) == 3
     assert await count(library, SearchHead) == 1
     assert await count(library, SearchChunk) == 3  # no text is kept that no file holds
+    await check_fts(library)
+
+
+async def test_a_text_dropped_between_plan_and_write_is_planned_again(library: Library) -> None:
+    """Branch b is planned while main holds its text (so the text is not read again);
+    main then drops it before b's update is written: the update must not point at a text
+    the index no longer has."""
+    text = {"a.md": "The narwhal.\n"}
+    main = await library.writer.save("main", text)
+    await index(library)
+    b = await library.writer.save("b", text)
+    indexer = Indexer(library.db, library.index)
+    plan = await indexer._plan(library.repo_id, "b", None, b.decode())
+    assert plan.files and plan.texts == {}  # counted on main's copy
+    moved = await library.writer.save("main", {"other.md": "Nothing.\n"})
+    dropping = await indexer._plan(library.repo_id, "main", main.decode(), moved.decode())
+    async with library.db.write() as session:  # main's update drops the shared text
+        await library.index.update_branch(
+            session,
+            library.repo_id,
+            "main",
+            main.decode(),
+            moved.decode(),
+            dropping.files,
+            dropping.texts,
+        )
+    with pytest.raises(IndexMoved):
+        async with library.db.write() as session:
+            await library.index.update_branch(
+                session, library.repo_id, "b", None, b.decode(), plan.files, plan.texts
+            )
+    await index(library)  # plans b again, reading the text
+    hits = await find(library, "narwhal")
+    assert [(h.path, h.branches) for h in hits] == [("a.md", ("b",))]
     await check_fts(library)
 
 

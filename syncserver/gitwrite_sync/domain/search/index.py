@@ -159,11 +159,12 @@ class SearchIndex(abc.ABC):
         Args:
             files: Path → its new blob, or None when the file is gone, for every file
                 that changed (every file of a branch indexed the first time).
-            texts: The pieces of the new blobs not in the index yet (a blob that is not
-                text has none and is simply left out).
+            texts: The pieces of the new blobs not in the index yet (an empty list for a
+                blob that is not text).
 
         Raises:
-            IndexMoved: the branch is no longer indexed at ``old_head``.
+            IndexMoved: the branch is no longer indexed at ``old_head``, or a new blob
+                left out of ``texts`` (being indexed when planned) is not indexed now.
         """
         await self.lock(session, repo_id)
         current = (
@@ -229,6 +230,9 @@ class SearchIndex(abc.ABC):
         texts: Mapping[str, Sequence[Chunk]],
     ) -> int:
         missing = set(blobs) - await self.indexed_blobs(session, repo_id, blobs)
+        if missing - texts.keys():
+            # Indexed when the update was planned, dropped since by another indexer.
+            raise IndexMoved("a text the update counted on left the index")
         rows = [
             {
                 "repo_id": repo_id,

@@ -60,11 +60,11 @@ class IndexReport:
 
 
 def _pieces(contents: Mapping[str, tuple[int, bytes]]) -> dict[str, list[Chunk]]:
+    """Blob → its pieces (none when it is not text)."""
     texts: dict[str, list[Chunk]] = {}
     for blob, (_, data) in contents.items():
         text = text_of(data)
-        if text is not None:
-            texts[blob] = chunk(text)
+        texts[blob] = chunk(text) if text is not None else []
     return texts
 
 
@@ -178,6 +178,9 @@ class Indexer:
             missing = added - await self.index.indexed_blobs(session, repo_id, added)
             contents = await self.objects.read_many(session, repo_id, sorted(missing))
         plan.texts = await asyncio.to_thread(_pieces, contents)
+        for blob in missing - plan.texts.keys():  # only a damaged repository lacks one
+            log.warning("search: blob %s of repository %s is not stored", blob, repo_id)
+            plan.texts[blob] = []
         return plan
 
     async def _tree_of(self, session: AsyncSession, repo_id: int, commit: str) -> str | None:
