@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import os
 import tempfile
 import time
 import uuid
@@ -166,7 +167,8 @@ async def measure(base_url: str, clients: int, requests: int, call: Call) -> Fig
 async def bench(server: ServerProcess, work: Path, clients: int, requests: int) -> None:
     email, token, indexed, files, words = await seed(server, work)
     auth = {"Authorization": f"Bearer {token}"}
-    print(f"Library: {files} files, {words:,} words; pushed and indexed in {indexed:.1f} s.\n")
+    print(f"Library: {files} files, {words:,} words; pushed and indexed in {indexed:.1f} s.")
+    print(f"Load average before: {os.getloadavg()[0]:.1f} (2 cores; other work shares them).\n")
 
     counter = iter(range(10**9))
 
@@ -218,6 +220,7 @@ async def bench(server: ServerProcess, work: Path, clients: int, requests: int) 
         every.extend(figures.samples)
         print(figures.line(f"{name}: `{q}`"), flush=True)
     print(Figures(every).line("**all queries**"))
+    print(f"\nLoad average after: {os.getloadavg()[0]:.1f}.")
 
 
 def run(database: str, clients: int, requests: int) -> None:
