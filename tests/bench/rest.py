@@ -7,7 +7,9 @@ over the sync protocol; the server's background worker indexes it (the time from
 push to the last novel being findable is reported). Then every endpoint is called
 ``--requests`` times by ``--clients`` concurrent clients (light load), and each search
 query ``--requests`` times; latencies are measured by the client over loopback (HTTP
-keep-alive), so they include the server's whole work and the HTTP round trip.
+keep-alive), so they include the server's whole work and the HTTP round trip. The same
+search queries are then run in the database alone (`SearchIndex.search` from the
+benchmark's process, one at a time): the search without HTTP, sign-in and role checks.
 
 The server runs on the embedded SQLite default, and on a throwaway PostgreSQL (its test
 settings: fsync off, data in /dev/shm) with the in-process worker switched on. Passwords
@@ -32,9 +34,13 @@ import httpx
 from dulwich.index import commit_tree
 from dulwich.objects import Blob, Commit
 from dulwich.repo import Repo
+from sqlalchemy import select
 
 from gitwrite.client import SyncClient
 from gitwrite.rest import ServerApi
+from gitwrite_sync.db.engine import Database
+from gitwrite_sync.db.models import Repository
+from gitwrite_sync.domain.search import index_for, parse
 from tests.corpus import chapters
 from tests.integration.postgres import PostgresServer
 from tests.serverproc import ServerProcess
@@ -220,7 +226,38 @@ async def bench(server: ServerProcess, work: Path, clients: int, requests: int) 
         every.extend(figures.samples)
         print(figures.line(f"{name}: `{q}`"), flush=True)
     print(Figures(every).line("**all queries**"))
+    await in_database(server, requests)
     print(f"\nLoad average after: {os.getloadavg()[0]:.1f}.")
+
+
+async def in_database(server: ServerProcess, requests: int) -> None:
+    """The same queries through `SearchIndex.search` on the server's database, from this
+    process: the database's share of a search, without HTTP, sign-in and role checks."""
+    url = server.database_url or f"sqlite+aiosqlite:///{server.sqlite_path}"
+    db = Database(url, pool_size=2)
+    try:
+        index = index_for(db)
+        async with db.read() as session:
+            repo_id = (
+                await session.execute(select(Repository.id).where(Repository.name == REPO))
+            ).scalar_one()
+        print("\nThe same queries in the database alone (`SearchIndex.search`, 20 results):\n")
+        print("| query | runs | p50 | p95 | max |\n|---|---:|---:|---:|---:|")
+        every: list[float] = []
+        for name, q in SEARCHES.items():
+            query = parse(q)
+            samples: list[float] = []
+            for _ in range(requests):
+                started = time.perf_counter()
+                if query is not None:
+                    async with db.read() as session:
+                        await index.search(session, repo_id, query, 20)
+                samples.append(time.perf_counter() - started)
+            every.extend(samples)
+            print(Figures(samples).line(f"{name}: `{q}`"), flush=True)
+        print(Figures(every).line("**all queries**"))
+    finally:
+        await db.dispose()
 
 
 def run(database: str, clients: int, requests: int) -> None:
