@@ -41,6 +41,7 @@ from gitwrite.rest import ServerApi
 from gitwrite_sync.db.engine import Database
 from gitwrite_sync.db.models import Repository
 from gitwrite_sync.domain.search import index_for, parse
+from gitwrite_sync.domain.search.service import DEFAULT_LIMIT
 from tests.corpus import chapters
 from tests.integration.postgres import PostgresServer
 from tests.serverproc import ServerProcess
@@ -215,7 +216,8 @@ async def bench(server: ServerProcess, work: Path, clients: int, requests: int) 
         print((await measure(server.base_url, together, count, call)).line(name), flush=True)
 
     print(
-        f"\nSearch over the library ({files} files, {words:,} words), one query kind at a time:\n"
+        f"\nSearch over the library ({files} files, {words:,} words), one query kind at a "
+        f"time, {DEFAULT_LIMIT} results (the default):\n"
     )
     print("| query | requests | p50 | p95 | max |\n|---|---:|---:|---:|---:|")
     every: list[float] = []
@@ -241,7 +243,10 @@ async def in_database(server: ServerProcess, requests: int) -> None:
             repo_id = (
                 await session.execute(select(Repository.id).where(Repository.name == REPO))
             ).scalar_one()
-        print("\nThe same queries in the database alone (`SearchIndex.search`, 20 results):\n")
+        print(
+            "\nThe same queries in the database alone "
+            f"(`SearchIndex.search`, {DEFAULT_LIMIT} results):\n"
+        )
         print("| query | runs | p50 | p95 | max |\n|---|---:|---:|---:|---:|")
         every: list[float] = []
         for name, q in SEARCHES.items():
@@ -251,7 +256,7 @@ async def in_database(server: ServerProcess, requests: int) -> None:
                 started = time.perf_counter()
                 if query is not None:
                     async with db.read() as session:
-                        await index.search(session, repo_id, query, 20)
+                        await index.search(session, repo_id, query, DEFAULT_LIMIT)
                 samples.append(time.perf_counter() - started)
             every.extend(samples)
             print(Figures(samples).line(f"{name}: `{q}`"), flush=True)

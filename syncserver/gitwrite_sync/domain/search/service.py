@@ -13,7 +13,7 @@ from gitwrite_sync.domain.search.index import FileHit, SearchIndex, index_for
 from gitwrite_sync.domain.search.query import parse
 from gitwrite_sync.domain.search.schemas import SearchResponse, SearchResult, Span
 
-DEFAULT_LIMIT = 20
+DEFAULT_LIMIT = 10
 MAX_LIMIT = 100
 _SPACE = re.compile(r"\s+")
 _MARK = re.compile(f"([{HIGHLIGHT_START}{HIGHLIGHT_END}])")
