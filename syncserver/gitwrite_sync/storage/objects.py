@@ -4,8 +4,9 @@ A row holds the zlib-compressed object, or the zlib-compressed delta instruction
 turn its base (``base_sha``, a row of the same repository) into it; ``depth`` counts the
 deltas down to a whole object. Reading resolves the chain: its rows' metadata come in one
 recursive query, then the data of the rows below the nearest version already in memory.
-Objects are immutable and named by their content, so the in-process cache (by repository
-and id) never needs invalidating.
+Objects are immutable and named by their content, so the in-process caches (by repository
+and id: contents, row metadata, commits' parents) never need invalidating, except when a
+repository is deleted (`ObjectStore.forget`).
 
 `ObjectStore` is one per process (built with the services) and used from the event loop.
 """
@@ -15,7 +16,7 @@ from __future__ import annotations
 import zlib
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from dulwich.pack import apply_delta
 from sqlalchemy import and_, literal, select
@@ -24,6 +25,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from gitwrite_sync.db.models import MAX_DELTA_DEPTH, GitObject
 from gitwrite_sync.storage.cache import ByteLRU
+
+if TYPE_CHECKING:
+    from gitwrite_sync.storage.graph import CommitInfo
 
 _TABLE = GitObject.__table__
 BATCH = 500
@@ -89,6 +93,16 @@ class ObjectStore:
     def __init__(self, cache_bytes: int = 64 * 1024 * 1024) -> None:
         self.contents: ByteLRU[tuple[int, str], tuple[int, bytes]] = ByteLRU(cache_bytes)
         self.infos: ByteLRU[tuple[int, str], StoredInfo] = ByteLRU(8 * 1024 * 1024)
+        self.commits: ByteLRU[tuple[int, str], CommitInfo] = ByteLRU(16 * 1024 * 1024)
+        """Parents and times of stored commits (`gitwrite_sync.storage.graph`): a fetch
+        walks the newest saves of a busy repository again and again."""
+
+    def forget(self) -> None:
+        """Drop everything cached (a repository was deleted: SQLite may give the next
+        one the same id, and nothing cached for this one may be taken for that one's)."""
+        self.contents.clear()
+        self.infos.clear()
+        self.commits.clear()
 
     # -- metadata ------------------------------------------------------------------
 

@@ -15,6 +15,7 @@ from gitwrite.project import Project
 from gitwrite_sync.db.engine import Database
 from gitwrite_sync.errors import NotFound
 from gitwrite_sync.storage import FetchPack, ObjectStore, build_fetch_pack, ingest_pack
+from gitwrite_sync.storage.graph import CommitGraph
 from tests import savehistory
 from tests.builders import build_history
 from tests.compat.gitcli import fsck, git
@@ -153,4 +154,33 @@ async def test_after_a_merge_only_the_other_sides_saves_are_sent(
     reader.refs[b"refs/heads/main"] = merged
     fsck(tmp_path / "reader")
     reader.close()
+    repo.close()
+
+
+async def test_saves_of_the_same_second_are_not_sent_again(
+    db: Database, repo_id: int, objects: ObjectStore, tmp_path: Path
+) -> None:
+    # Two writers save and merge back and forth twenty times, all within one second (as a
+    # busy shared project does): a fetch by the first writer after the second's latest
+    # save and the merge of it brings those two commits and nothing the first already has.
+    repo = Repo.init(str(tmp_path / "writer"), mkdir=True)
+    when = 1_700_000_000
+    merged = commit(repo, {b"a.md": b"a0\n", b"b.md": b"b0\n"}, [], when)
+    for step in range(1, 21):
+        a_text, b_text = f"a{step}\n".encode(), f"b{step}\n".encode()
+        ours = commit(repo, {b"a.md": a_text, b"b.md": f"b{step - 1}\n".encode()}, [merged], when)
+        theirs = commit(repo, {b"a.md": f"a{step - 1}\n".encode(), b"b.md": b_text}, [merged], when)
+        merged = commit(repo, {b"a.md": a_text, b"b.md": b_text}, [ours, theirs], when)
+    async with db.write() as session:
+        await ingest_pack(
+            session, repo_id, build_push_pack(repo, [merged], []), LIMITS, objects=objects
+        )
+    async with db.read() as session:
+        new, boundary = await CommitGraph(session, objects, repo_id).difference(
+            [merged.decode()], [ours.decode()]
+        )
+    assert set(new) == {merged.decode(), theirs.decode()}
+    assert ours.decode() in boundary
+    got = await fetch(db, repo_id, [merged], [ours])
+    assert got.objects == 5  # the two commits, their two trees, the second writer's b.md
     repo.close()

@@ -178,10 +178,7 @@ class RepositoryService:
             repo, _ = await require(session, user, name, Action.DELETE)
             await session.execute(delete(Repository).where(Repository.id == repo.id))
         if self.objects is not None:
-            # SQLite may give the next repository the same id: nothing cached for this
-            # one may be taken for that one's (objects are named by id per repository).
-            self.objects.contents.clear()
-            self.objects.infos.clear()
+            self.objects.forget()
 
     async def unshare(self, user: User, name: str, user_id: int) -> None:
         """Remove a collaborator: owners remove anyone, anyone may leave."""
