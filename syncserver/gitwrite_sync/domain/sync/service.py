@@ -192,17 +192,18 @@ class SyncService:
             async with self.db.read() as session:
                 current, seq = await refs_and_seq(session, repo.id)
             return _stale(changes, current, seq)
-        try:
-            async with self.db.read() as session:
-                await remember(session, self.objects, repo.id, prepared)
-        except Exception:  # the push is committed; a cold cache only costs a read later
-            log.warning("push to %s: its objects stay out of memory", repo.name, exc_info=True)
+        # Others hear first (they fetch at once); then the cache is warmed.
         for event in events:
             notice = Notice(repo.name, event.seq, event.ref, event.old, event.new)
             try:
                 await self.fanout.publish(repo.name, notice)
             except Exception:  # the push is committed; a lost hint is recovered by replay
                 log.exception("push to %s: publishing event %s failed", repo.name, event.seq)
+        try:
+            async with self.db.read() as session:
+                await remember(session, self.objects, repo.id, prepared)
+        except Exception:  # the push is committed; a cold cache only costs a read later
+            log.warning("push to %s: its objects stay out of memory", repo.name, exc_info=True)
         seconds = time.perf_counter() - started
         log.info(
             "push to %s by user %s: %d ref(s), %d object(s), %d pack bytes, %.1f ms",
