@@ -171,6 +171,14 @@ class TextIndex:
             text = decode_text(data)
         else:
             blob = f"large:{st.st_size}:{st.st_mtime_ns}"
+        if blob == old_blob:
+            # Unchanged (a file written in the last RACY_SECONDS is read again each time,
+            # as git does): only its stat is new; its words are what they were.
+            self.db.execute(
+                "UPDATE files SET mtime_ns = ?, size = ? WHERE project_id = ? AND path = ?",
+                [mtime, st.st_size, self.project_id, path],
+            )
+            return False
         row = {
             "project_id": self.project_id,
             "path": path,
@@ -180,9 +188,6 @@ class TextIndex:
             "text": int(text is not None),
             "words": count_words(text) if text is not None else 0,
         }
-        if blob == old_blob:
-            self.db.table("files").upsert(row, pk=("project_id", "path"))
-            return False
         self.db.execute(
             "DELETE FROM paragraphs WHERE project_id = ? AND path = ?", [self.project_id, path]
         )
