@@ -128,25 +128,39 @@ class WriterContext(Context):
             lease.release()
 
     @contextlib.contextmanager
-    def tracked(self, project_id: str, *, text: bool = True) -> Iterator[Project]:
-        """Work on a project and note what changed in it (refs, merge, index)."""
+    def tracked(
+        self, project_id: str, *, text: bool = True, saves: bool = True
+    ) -> Iterator[Project]:
+        """Work on a project and note what changed in it (refs, merge, index).
+
+        ``saves=False`` leaves the words-per-day rows of new saves to the next refresh
+        that walks them (the sync engine's operations: walking history after each of the
+        server's saves cost most of a busy sync's time).
+        """
         project = self.project(project_id)
         refs_before, merging_before = ref_values(project), merging(project)
         yield project
-        self.refresh(project_id, text=text, refs_before=refs_before, merging_before=merging_before)
+        self.refresh(
+            project_id,
+            text=text,
+            saves=saves,
+            refs_before=refs_before,
+            merging_before=merging_before,
+        )
 
     def refresh(
         self,
         project_id: str,
         *,
         text: bool = True,
+        saves: bool = True,
         paths: list[str] | None = None,
         refs_before: dict[str, str] | None = None,
         merging_before: bool | None = None,
     ) -> None:
         """Refresh a project's rows in the cache and note what changed."""
         project = self.project(project_id)
-        changes = self.indexer.refresh(project_id, project, text=text, paths=paths)
+        changes = self.indexer.refresh(project_id, project, text=text, paths=paths, saves=saves)
         if refs_before is not None:
             after = ref_values(project)
             moved = {r for r in set(refs_before) | set(after) if refs_before.get(r) != after.get(r)}

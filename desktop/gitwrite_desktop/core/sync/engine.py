@@ -35,7 +35,7 @@ import contextlib
 import logging
 import threading
 from collections.abc import Callable, Coroutine
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any, TypeVar
 
 import httpx
@@ -46,6 +46,7 @@ from gitwrite_desktop.core.sync.account import Accounts
 from gitwrite_desktop.core.sync.errors import SignedOut
 from gitwrite_desktop.core.sync.link import AccountLink
 from gitwrite_desktop.core.sync.operations import Internal, SyncTargets
+from gitwrite_desktop.core.sync.share import ShareStats
 from gitwrite_desktop.core.sync.status import Link, StatusBoard, SyncReport
 from gitwrite_desktop.core.syncstate import ANNOTATIONS
 from gitwrite_desktop.core.worker import Cancelled
@@ -268,6 +269,15 @@ class SyncEngine:
         """The latest status (thread-safe)."""
         with self._report_lock:
             return self._report
+
+    def stats(self) -> dict[str, ShareStats]:
+        """Project id → what its syncing did so far (a copy; thread-safe enough for a
+        diagnostics view: counters only grow)."""
+        return {
+            pid: replace(share.stats)
+            for link in list(self._links.values())
+            for pid, share in list(link.shares.items())
+        }
 
     def wait_idle(self, timeout: float = 60) -> bool:
         """Wait (not on the GUI thread) until every account is connected and no sync runs

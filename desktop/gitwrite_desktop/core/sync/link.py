@@ -200,7 +200,10 @@ class AccountLink:
         match event:
             case Notice(repo=repo, seq=seq, ref=ref, new=new):
                 share = self._by_repository(repo)
-                if share is None or seq <= share.seq:
+                if share is None:
+                    return
+                share.heard = max(share.heard, seq)
+                if seq <= share.seq:
                     return
                 if self._expected.get((repo, ref)) != new:  # not this link's own push
                     share.request("remote")

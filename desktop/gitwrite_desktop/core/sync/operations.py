@@ -18,21 +18,28 @@ from collections.abc import Iterator, Mapping, Set
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from dulwich.graph import can_fast_forward
 from dulwich.objects import ObjectID
 from dulwich.refs import Ref
 
 from gitwrite import remotes
 from gitwrite.client import SyncError
 from gitwrite.errors import MergeInProgress, SaveConflict
-from gitwrite.packs import IncompleteHistory, MissingBases, PackError, apply_pack, build_push_pack
+from gitwrite.packs import IncompleteHistory, MissingBases, PackError, build_push_pack
 from gitwrite.protocol import ZERO_ID, ErrorCode
 from gitwrite_desktop.core import syncstate
 from gitwrite_desktop.core.changes import Changes
 from gitwrite_desktop.core.context import merging
 from gitwrite_desktop.core.operations import Operation
+from gitwrite_desktop.core.sync.ancestry import ancestry
 from gitwrite_desktop.core.sync.errors import NothingToResolve
-from gitwrite_desktop.core.sync.reconcile import PlannedPush, commit_merge, reconcile
+from gitwrite_desktop.core.sync.reconcile import (
+    PlannedPush,
+    Reconciled,
+    adopt,
+    commit_merge,
+    reconcile,
+)
+from gitwrite_desktop.core.sync.storing import store_pack
 from gitwrite_desktop.core.sync.treemerge import SyncConflict, merge_saves, resolve
 from gitwrite_desktop.core.syncstate import SyncStates
 
@@ -83,12 +90,18 @@ class SyncTargets(Operation[Targets], Internal):
 
 
 @contextlib.contextmanager
-def _shared_project(ctx: WriterContext, project_id: str) -> Iterator[Project]:
-    """The project, noting what changes; closed after if it was not open before."""
+def _shared_project(
+    ctx: WriterContext, project_id: str, *, tracked: bool = True
+) -> Iterator[Project]:
+    """The project (noting what changes in it, if ``tracked``); closed after if it was not
+    open before (a project synced in the background is not kept open)."""
     was_open = ctx.is_open(project_id)
     try:
-        with ctx.tracked(project_id) as project:
-            yield project
+        if tracked:
+            with ctx.tracked(project_id, saves=False) as project:
+                yield project
+        else:
+            yield ctx.project(project_id)
     finally:
         if not was_open:
             ctx.close_project(project_id)
@@ -100,30 +113,31 @@ class FetchedPack:
 
     refs: Mapping[str, str]
     seq: int
-    pack: bytes
+    pack: bytes = field(repr=False)
 
 
 @dataclass(frozen=True, slots=True)
 class ReadyPush:
     push: PlannedPush
-    pack: bytes
+    pack: bytes = field(repr=False)
 
 
 @dataclass(frozen=True, slots=True)
 class Integrated:
-    """What `Integrate` did, and the pushes it prepared (with their packs)."""
+    """What `Integrate` did, and the pushes left to do (`BuildPacks` makes their packs)."""
 
-    pushes: tuple[ReadyPush, ...] = ()
+    pushes: tuple[PlannedPush, ...] = ()
     conflicts: tuple[SyncConflict, ...] = ()
     waiting: tuple[str, ...] = ()
     merge_in_progress: bool = False
     moved: tuple[str, ...] = ()
+    haves: tuple[str, ...] = ()
 
 
 def store_fetched(project: Project, remote: str, repository: str, fetched: FetchedPack) -> None:
     """Apply a fetched pack and mirror the server's refs (as `SyncClient.fetch` does)."""
     try:
-        apply_pack(project.repo, fetched.pack, complete=True)
+        store_pack(project.repo, fetched.pack)
     except (MissingBases, IncompleteHistory) as exc:
         raise SyncError(ErrorCode.MISSING_OBJECTS, str(exc)) from exc
     except PackError as exc:
@@ -139,12 +153,31 @@ def store_fetched(project: Project, remote: str, repository: str, fetched: Fetch
 
 def _packs(project: Project, remote: str, pushes: list[PlannedPush]) -> tuple[ReadyPush, ...]:
     known = list(remotes.tracked(project.repo, remote).values())
+    graph = ancestry(project.repo)
     ready = []
     for push in pushes:
         bases = known + ([ObjectID(push.old.encode())] if push.old != ZERO_ID else [])
-        pack = build_push_pack(project.repo, [ObjectID(push.new.encode())], bases)
+        new = ObjectID(push.new.encode())
+        # The commits the new ones build on (for a milestone's tag object: the heads).
+        pack = build_push_pack(project.repo, [new], graph.boundary(new, bases) or bases)
         ready.append(ReadyPush(push, pack))
     return tuple(ready)
+
+
+def _needs_push(project: Project, server: Mapping[str, ObjectID]) -> bool:
+    """`syncstate.needs_push`, with the remembered ancestry (`ancestry`)."""
+    graph = ancestry(project.repo)
+    for ref, sha in syncstate.local_refs(project).items():
+        theirs = server.get(ref)
+        if theirs == sha:
+            continue
+        if theirs is None or ref.startswith("refs/tags/"):
+            return True
+        if theirs not in project.repo.object_store:
+            return True
+        if not graph.is_ancestor(sha, theirs):
+            return True
+    return False
 
 
 def record_state(ctx: WriterContext, project: Project, share: Share, seq: int | None) -> None:
@@ -156,7 +189,7 @@ def record_state(ctx: WriterContext, project: Project, share: Share, seq: int | 
             states.set_last_seq(pid, aid, seq)
         heads = {name: sha.decode() for name, sha in tracked.items()}
         states.set_server_heads(pid, aid, heads, complete=True)
-        states.set_needs_push(pid, aid, syncstate.needs_push(project, tracked))
+        states.set_needs_push(pid, aid, _needs_push(project, tracked))
         states.record_success(pid, aid)
     ctx.note(Changes(sync=frozenset({pid})))
 
@@ -164,8 +197,8 @@ def record_state(ctx: WriterContext, project: Project, share: Share, seq: int | 
 @dataclass(frozen=True, slots=True)
 class Integrate(Operation[Integrated], Internal):
     """Store what a fetch brought (if anything), reconcile the project with the server's
-    refs (`gitwrite_desktop.core.sync.reconcile`), record the sync state, and build the
-    packs of the pushes that are left to do."""
+    refs (`gitwrite_desktop.core.sync.reconcile`), record the sync state, and say what is
+    left to push."""
 
     share: Share
     fetched: FetchedPack | None = None
@@ -178,30 +211,73 @@ class Integrate(Operation[Integrated], Internal):
             if self.fetched is not None:
                 store_fetched(project, share.remote, share.repository, self.fetched)
             done = reconcile(project, share.remote, before, self.refused)
-            pushes = _packs(project, share.remote, done.pushes)
             record_state(ctx, project, share, self.fetched.seq if self.fetched else None)
+            haves = tuple(remotes.haves(project.repo, share.remote))
         return Integrated(
-            pushes,
+            tuple(done.pushes),
             tuple(done.conflicts),
             tuple(dict.fromkeys(done.waiting)),
             done.merge_in_progress,
             tuple(done.moved),
+            haves,
         )
 
 
 @dataclass(frozen=True, slots=True)
-class RecordPushes(Operation[None], Internal):
-    """The server took these pushes (ref → new id): mirror them and note the state."""
+class BuildPacks(Operation["tuple[ReadyPush, ...]"], Internal):
+    """The thin pack of each push (what the server lacks, against what it has)."""
 
     share: Share
-    pushed: Mapping[str, str]
+    pushes: tuple[PlannedPush, ...]
 
-    def run(self, ctx: WriterContext, /) -> None:
+    def run(self, ctx: WriterContext, /) -> tuple[ReadyPush, ...]:
+        with _shared_project(ctx, self.share.project_id, tracked=False) as project:
+            return _packs(project, self.share.remote, list(self.pushes))
+
+
+@dataclass(frozen=True, slots=True)
+class Haves(Operation["tuple[str, ...]"], Internal):
+    """The commits to tell the server this copy has (`gitwrite.remotes.haves`)."""
+
+    share: Share
+
+    def run(self, ctx: WriterContext, /) -> tuple[str, ...]:
+        with _shared_project(ctx, self.share.project_id, tracked=False) as project:
+            return tuple(remotes.haves(project.repo, self.share.remote))
+
+
+@dataclass(frozen=True, slots=True)
+class Recorded:
+    """What `RecordPushes` left: the next fetch's haves, and what held a merge back."""
+
+    haves: tuple[str, ...]
+    waiting: tuple[str, ...] = ()
+    merge_in_progress: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class RecordPushes(Operation[Recorded], Internal):
+    """The server took ``pushed``: mirror them and adopt the merge saves among them
+    (`reconcile.adopt`). The merge saves in ``refused`` are adopted too (the writer keeps
+    their own saves and gets the server's), though the server did not take them."""
+
+    share: Share
+    pushed: tuple[PlannedPush, ...]
+    refused: tuple[PlannedPush, ...] = ()
+
+    def run(self, ctx: WriterContext, /) -> Recorded:
         share = self.share
+        out = Reconciled()
         with _shared_project(ctx, share.project_id) as project:
             source = f"push to {share.repository}"
-            remotes.record(project.repo, share.remote, self.pushed, complete=False, source=source)
+            mirrored = {p.ref: p.new for p in self.pushed}
+            remotes.record(project.repo, share.remote, mirrored, complete=False, source=source)
+            for push in (*self.pushed, *self.refused):
+                if push.adopt is not None:
+                    adopt(project, push, out)
             record_state(ctx, project, share, None)
+            haves = tuple(remotes.haves(project.repo, share.remote))
+        return Recorded(haves, tuple(dict.fromkeys(out.waiting)), out.merge_in_progress)
 
 
 @dataclass(frozen=True, slots=True)
@@ -227,8 +303,8 @@ def _diverged(project: Project, remote: str) -> Iterator[tuple[str, ObjectID, Ob
         theirs = server.get(ref)
         if not ref.startswith("refs/heads/") or theirs is None or theirs == ours:
             continue
-        repo = project.repo
-        if not can_fast_forward(repo, ours, theirs) and not can_fast_forward(repo, theirs, ours):
+        graph = ancestry(project.repo)
+        if not graph.is_ancestor(ours, theirs) and not graph.is_ancestor(theirs, ours):
             yield ref, ours, theirs
 
 

@@ -14,13 +14,18 @@ the last fetch (`gitwrite.remotes`) and the local one:
   them has unsaved changes and no merge is in progress (otherwise it waits: `waiting`);
 * this side is ahead: pushed;
 * both moved: the annotations ref merges as a union of files (never conflicts); a branch
-  merges with the prose merge (`treemerge`), making a merge save "Merge the saves from
-  the server into main story" that is then pushed. A conflict writes nothing at all: it
-  is returned as a `SyncConflict` with both versions, the writer's text untouched;
+  merges with the prose merge (`treemerge`) into a merge save "Merge the saves from the
+  server into main story". That save is pushed FIRST and adopted here only once the
+  server took it (`adopt`): a push that loses a race to another writer leaves nothing
+  behind (no merge save per lost race, no file written for a merge that was never
+  shared), and the next round merges with the newer server copy. A conflict writes
+  nothing at all: it is returned as a `SyncConflict` with both versions, the writer's
+  text untouched;
 * a milestone that differs is left alone (a milestone never moves by itself).
 
 A push the server refused for a given local id (a beta reader's saves to the main
-story) is not planned again until that ref moves here.
+story) is not planned again until that ref moves here. A refused merge save is adopted
+here all the same, so that writer still gets everyone else's saves.
 """
 
 from __future__ import annotations
@@ -30,13 +35,13 @@ from collections.abc import Mapping, Set
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from dulwich.graph import can_fast_forward
 from dulwich.objects import ObjectID
 from dulwich.refs import Ref
 
 from gitwrite import remotes
 from gitwrite.protocol import ZERO_ID
 from gitwrite_desktop.core.context import merging
+from gitwrite_desktop.core.sync.ancestry import ancestry
 from gitwrite_desktop.core.sync.annotations import union_merge
 from gitwrite_desktop.core.sync.treemerge import SyncConflict, make_commit, merge_saves, write_tree
 from gitwrite_desktop.core.sync.workfolder import changed_paths, fast_forward, write_changes
@@ -55,11 +60,16 @@ ANNOTATIONS_REF = ANNOTATIONS.decode()
 
 @dataclass(frozen=True, slots=True)
 class PlannedPush:
-    """A ref to push: from ``old`` (the server's id, `ZERO_ID` if it has none) to ``new``."""
+    """A ref to push: from ``old`` (the server's id, `ZERO_ID` if it has none) to ``new``.
+
+    ``adopt`` is set for a merge made for this push: the local ref still holds that id,
+    and moves to ``new`` once the server took it (`adopt`).
+    """
 
     ref: str
     old: str
     new: str
+    adopt: str | None = None
 
 
 @dataclass(slots=True)
@@ -100,10 +110,19 @@ class _Reconciler:
         self.current = HEADS + project.current_branch
         self.out = Reconciled()
 
-    def push(self, ref: str, old: ObjectID | None, new: ObjectID) -> None:
+    def push(
+        self, ref: str, old: ObjectID | None, new: ObjectID, adopt: ObjectID | None = None
+    ) -> None:
         if (ref, new.decode()) in self.refused:
             return
-        self.out.pushes.append(PlannedPush(ref, old.decode() if old else ZERO_ID, new.decode()))
+        self.out.pushes.append(
+            PlannedPush(
+                ref,
+                old.decode() if old else ZERO_ID,
+                new.decode(),
+                adopt.decode() if adopt is not None else None,
+            )
+        )
 
     def move(self, ref: str, old: ObjectID | None, new: ObjectID | None) -> bool:
         name = Ref(ref.encode("utf-8", "surrogateescape"))
@@ -141,14 +160,13 @@ class _Reconciler:
                 continue
             if kind == "tag":
                 continue
-            if can_fast_forward(self.repo, ours, theirs):
+            graph = ancestry(self.repo)
+            if graph.is_ancestor(ours, theirs):
                 self.catch_up(ref, ours, theirs)
-            elif can_fast_forward(self.repo, theirs, ours):
+            elif graph.is_ancestor(theirs, ours):
                 self.push(ref, theirs, ours)
             elif kind == "annotations":
-                merged = union_merge(self.project, ours, theirs)
-                if self.move(ref, ours, merged):
-                    self.push(ref, theirs, merged)
+                self.push(ref, theirs, union_merge(self.project, ours, theirs), adopt=ours)
             else:
                 self.merge(ref, ours, theirs)
         return self.out
@@ -178,12 +196,34 @@ class _Reconciler:
         if not merge.clean:
             self.out.conflicts.append(merge.conflict(ref))
             return
-        if ref == self.current and self._held_back(list(merge.changed)):
-            return
-        merged = commit_merge(self.project, ref, merge)
-        if merged is not None:
-            self.out.moved.append(ref)
-            self.push(ref, theirs, merged)
+        tree = write_tree(self.project, merge.entries())
+        message = merge_message(self.project, ref)
+        merged = make_commit(self.project, tree, [ours, theirs], message)
+        self.push(ref, theirs, merged, adopt=ours)
+
+
+def adopt(project: Project, push: PlannedPush, out: Reconciled) -> bool:
+    """After the server took ``push``, move the local ref from ``push.adopt`` to the merge
+    save it pushed (for the checked-out exploration, writing the files the merge changed).
+
+    Nothing moves (False) when the writer saved on top meanwhile, a merge of their own is
+    in progress, or a file the merge changes has unsaved changes (noted in ``out``): the
+    next round sees the server ahead and catches up, or merges with the new save.
+    """
+    assert push.adopt is not None
+    old, new = ObjectID(push.adopt.encode()), ObjectID(push.new.encode())
+    name = Ref(push.ref.encode("utf-8", "surrogateescape"))
+    if project.repo.refs[name] != old:
+        return False
+    if push.ref != HEADS + project.current_branch:
+        return bool(project.repo.refs.set_if_equals(name, old, new, message=b"gitwrite: sync"))
+    before = project.tree_entries(project.commit(push.adopt).tree)
+    after = project.tree_entries(project.commit(push.new).tree)
+    reconciler = _Reconciler(project, frozenset())
+    reconciler.out = out
+    if reconciler._held_back(changed_paths(before, after)):
+        return False
+    return fast_forward(project, push.ref, old, new) is not None
 
 
 def merge_message(project: Project, ref: str) -> str:

@@ -11,8 +11,12 @@ A `ShareSync` runs rounds, one at a time (`Coalescer`): a save asks for one
 3. pushes each ref on its own (so a beta reader's annotations go through even though
    their saves to the main story are refused). ``stale`` or ``not_fast_forward`` means
    someone pushed first: after a short random pause the round starts over from the
-   fetch. ``forbidden`` is recorded: that local id is not offered again, and the share
-   shows an error saying the writer's saves are kept on this computer.
+   fetch. The pause grows with the races lost lately (`ShareSync.contention`, halved
+   by each push that lands) and is also taken before the next round's fetch, so twenty
+   writers saving at once spread out instead of all fetching, merging and pushing in
+   step after every push that lands. ``forbidden`` is recorded: that local id is not
+   offered again, and the share shows an error saying the writer's saves are kept on
+   this computer.
 
 A connection lost mid-round asks for another round, run after the reconnect. Other
 failures show as the share's error and the round is retried after a pause.
@@ -23,6 +27,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import random
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
@@ -31,13 +36,17 @@ from gitwrite.errors import GitWriteError
 from gitwrite.protocol import ErrorCode, Fetch, FetchResult, Push, PushResult, RefUpdate
 from gitwrite_desktop.core.sync.debounce import Coalescer
 from gitwrite_desktop.core.sync.operations import (
+    BuildPacks,
     FetchedPack,
+    Haves,
     Integrate,
     Integrated,
     ReadyPush,
+    Recorded,
     RecordPushes,
     RecordSyncError,
 )
+from gitwrite_desktop.core.sync.reconcile import PlannedPush
 
 if TYPE_CHECKING:
     from gitwrite_desktop.core.sync.engine import SyncEngine
@@ -47,7 +56,25 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
+
+@dataclass(slots=True)
+class ShareStats:
+    """What a share's syncing did so far (for tests, benchmarks and a diagnostics view)."""
+
+    rounds: int = 0
+    fetches: int = 0
+    fetched_bytes: int = 0
+    pushes: int = 0
+    pushed_bytes: int = 0
+    raced: int = 0
+    skipped: int = 0
+    refused: int = 0
+    failures: int = 0
+
+
 REFUSED = {ErrorCode.FORBIDDEN, ErrorCode.INVALID_REF}
+SKIPS = 3
+"""Pushes given up in a row because a newer push was heard of before sending."""
 RACED = {ErrorCode.NOT_FAST_FORWARD, ErrorCode.MISSING_OBJECTS}
 
 
@@ -72,9 +99,16 @@ class ShareSync:
         self.key = (target.share.project_id, target.share.account_id)
         self.seq = target.last_seq
         """The newest event of the repository this copy has caught up with."""
+        self.haves: tuple[str, ...] | None = None
+        """Commits to tell the server this copy has (None: ask the writer thread)."""
         self.refused: set[tuple[str, str]] = set()
         self.refusals: dict[str, str] = {}
         self.failure: str | None = None
+        self.stats = ShareStats()
+        self.contention = 0
+        """Races lost lately (each raises the pause before trying again)."""
+        self.heard = target.last_seq
+        """The newest event of the repository the connection told of (`AccountLink`)."""
         options = engine.options
         self.coalescer = Coalescer(
             self._round, settle=options.settle, max_wait=options.max_wait, name=str(self.key)
@@ -110,6 +144,7 @@ class ShareSync:
 
     async def _round(self, reasons: frozenset[str]) -> None:
         self._activity(busy=True)
+        self.stats.rounds += 1
         try:
             client = await self.link.client()
             result = await self._sync(client, fetch_first=reasons != {"local"})
@@ -122,28 +157,56 @@ class ShareSync:
         finally:
             self._activity(busy=False)
 
+    async def _pause(self) -> None:
+        if self.contention:
+            window = self.engine.options.stale_pause * 2 ** min(self.contention, 8)
+            await asyncio.sleep(random.uniform(0, min(1.0, window)))
+
     async def _sync(self, client: SyncClient, *, fetch_first: bool) -> Integrated:
         options = self.engine.options
-        for attempt in range(1, options.max_rounds + 1):
+        await self._pause()
+        passed = 0
+        for _attempt in range(options.max_rounds):
             fetched = await self._fetch(client) if fetch_first else None
             done = await self.engine.run_op(Integrate(self.share, fetched, frozenset(self.refused)))
-            if not done.pushes or await self._push(client, done.pushes):
+            self.haves = done.haves
+            if not done.pushes:
                 return done
             fetch_first = True
-            pause = options.stale_pause * 2 ** min(attempt - 1, 5)
-            await asyncio.sleep(random.uniform(0, min(1.0, pause)))
+            if fetched is not None and self.heard > fetched.seq and passed < SKIPS:
+                # Someone pushed since this fetch: the push would be stale. Fetch again
+                # (a few times at most, so a busy project cannot starve this writer).
+                passed += 1
+                self.stats.skipped += 1
+                continue
+            passed = 0
+            packs = await self.engine.run_op(BuildPacks(self.share, done.pushes))
+            recorded = await self._push(client, packs)
+            if recorded is not None:
+                self.contention //= 2
+                waiting = tuple(dict.fromkeys((*done.waiting, *recorded.waiting)))
+                held = done.merge_in_progress or recorded.merge_in_progress
+                return replace(done, waiting=waiting, merge_in_progress=held)
+            self.contention += 1
+            await self._pause()
         raise SyncError("stale", f"others kept saving first ({options.max_rounds} attempts)")
 
     async def _fetch(self, client: SyncClient) -> FetchedPack:
-        request = Fetch(id=client.next_id(), repo=self.repository)
+        if self.haves is None:
+            self.haves = await self.engine.run_op(Haves(self.share))
+        request = Fetch(id=client.next_id(), repo=self.repository, haves=list(self.haves))
         answer = await client.request(request)
         assert isinstance(answer, FetchResult)
+        self.stats.fetches += 1
+        self.heard = max(self.heard, answer.seq)
+        self.stats.fetched_bytes += len(answer.pack)
         self.seq = max(self.seq, answer.seq)
         return FetchedPack(answer.refs, answer.seq, answer.pack)
 
-    async def _push(self, client: SyncClient, pushes: tuple[ReadyPush, ...]) -> bool:
-        """Push each ref; True when none lost a race."""
-        pushed: dict[str, str] = {}
+    async def _push(self, client: SyncClient, pushes: tuple[ReadyPush, ...]) -> Recorded | None:
+        """Push each ref; what was recorded, or None when one lost a race."""
+        pushed: list[PlannedPush] = []
+        refused: list[PlannedPush] = []
         raced = False
         for ready in pushes:
             planned = ready.push
@@ -156,21 +219,32 @@ class ShareSync:
                 answer = await client.request(message)
             except SyncError as exc:
                 if exc.code in REFUSED:
+                    self.stats.refused += 1
                     self._refused(planned.ref, planned.new, exc.message)
+                    refused.append(planned)
                     continue
                 if exc.code in RACED:
+                    self.stats.raced += 1
                     raced = True
                     continue
                 raise
             assert isinstance(answer, PushResult)
             if answer.status == "ok":
-                pushed[planned.ref] = planned.new
+                self.stats.pushes += 1
+                self.stats.pushed_bytes += len(ready.pack)
+                pushed.append(planned)
                 self.refusals.pop(planned.ref, None)
             else:
+                self.stats.raced += 1
                 raced = True
-        if pushed:
-            await self.engine.run_op(RecordPushes(self.share, pushed))
-        return not raced
+        recorded = None
+        if pushed or any(p.adopt for p in refused):
+            operation = RecordPushes(self.share, tuple(pushed), tuple(refused))
+            recorded = await self.engine.run_op(operation)
+            self.haves = recorded.haves
+        if raced:
+            return None
+        return recorded or Recorded(self.haves or ())
 
     def _refused(self, ref: str, new: str, message: str) -> None:
         self.refused.add((ref, new))
@@ -193,6 +267,7 @@ class ShareSync:
 
     async def _failed(self, reason: str) -> None:
         log.warning("sync: %s: %s", self.repository, reason)
+        self.stats.failures += 1
         self.failure = reason
         self.engine.board.error(self.key, reason)
         self.engine.publish()

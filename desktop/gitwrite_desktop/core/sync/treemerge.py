@@ -18,7 +18,6 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from dulwich.graph import find_merge_base
 from dulwich.index import commit_tree
 from dulwich.objects import Blob, Commit, ObjectID, Tree
 
@@ -28,6 +27,7 @@ from gitwrite.mergestate import FileConflict, kind_of
 from gitwrite.merging import whole_file_conflict
 from gitwrite.paths import check_path
 from gitwrite.texts import decode_text
+from gitwrite_desktop.core.sync.ancestry import ancestry
 
 if TYPE_CHECKING:
     from gitwrite.project import Project
@@ -121,7 +121,7 @@ def _tree_of(project: Project, commit_id: ObjectID | None) -> TreeEntries:
 
 def merge_saves(project: Project, ours: ObjectID, theirs: ObjectID) -> TreeMerge:
     """Merge the save ``theirs`` into ``ours`` on trees (see the module doc)."""
-    bases = find_merge_base(project.repo, [ours, theirs])
+    bases = ancestry(project.repo).merge_bases(ours, theirs)
     base = bases[0] if bases else None
     base_entries, our_entries = _tree_of(project, base), _tree_of(project, ours)
     their_entries = _tree_of(project, theirs)

@@ -1,0 +1,157 @@
+"""Ancestry questions a sync asks many times: is one save in another's history, and what
+is the last save two histories share (the merge base).
+
+dulwich answers both by walking commits in commit-time order (`dulwich.graph`), which
+cannot stop early when many saves carry the same second, as a busy shared project's
+saves and merges do: on a 1,000-save history with 56 merges, one ``find_merge_base``
+took ~190 ms and an ancestry test ~14 ms, and a sync asks for them on every round.
+Here each commit gets its *generation* (1 + the largest of its parents', as git's
+commit-graph keeps it), computed once per repository and remembered (commits never
+change): a walk in generation order stops as soon as nothing left can matter, so both
+answers cost a handful of commit reads after the first.
+"""
+
+from __future__ import annotations
+
+import heapq
+import weakref
+from typing import TYPE_CHECKING
+
+from dulwich.objects import Commit
+
+if TYPE_CHECKING:
+    from dulwich.objects import ObjectID
+    from dulwich.repo import Repo
+
+_ONE, _TWO, _STALE = 1, 2, 4
+
+
+class Ancestry:
+    """Generations and parents of one repository's commits, remembered."""
+
+    def __init__(self, repo: Repo) -> None:
+        self.repo = repo
+        self._parents: dict[ObjectID, tuple[ObjectID, ...]] = {}
+        self._generation: dict[ObjectID, int] = {}
+
+    def parents(self, sha: ObjectID) -> tuple[ObjectID, ...]:
+        known = self._parents.get(sha)
+        if known is None:
+            try:
+                commit = self.repo.object_store[sha]
+            except KeyError:
+                commit = None
+            known = tuple(commit.parents) if isinstance(commit, Commit) else ()
+            self._parents[sha] = known
+        return known
+
+    def generation(self, sha: ObjectID) -> int:
+        done = self._generation
+        if sha in done:
+            return done[sha]
+        stack = [sha]
+        while stack:
+            top = stack[-1]
+            if top in done:
+                stack.pop()
+                continue
+            parents = self.parents(top)
+            waiting = [p for p in parents if p not in done]
+            if waiting:
+                stack.extend(waiting)
+                continue
+            done[top] = 1 + max((done[p] for p in parents), default=0)
+            stack.pop()
+        return done[sha]
+
+    def is_ancestor(self, ancestor: ObjectID, of: ObjectID) -> bool:
+        """Whether ``ancestor`` is ``of`` or in its history."""
+        if ancestor == of:
+            return True
+        floor = self.generation(ancestor)
+        seen = {of}
+        queue = [of]
+        while queue:
+            sha = queue.pop()
+            for parent in self.parents(sha):
+                if parent == ancestor:
+                    return True
+                if parent not in seen and self.generation(parent) > floor:
+                    seen.add(parent)
+                    queue.append(parent)
+        return False
+
+    def merge_bases(self, one: ObjectID, two: ObjectID) -> list[ObjectID]:
+        """The best common ancestors (none in another's history), newest first; empty when
+        the histories share nothing.
+
+        git's paint-down walk: commits are taken in decreasing generation, so every
+        descendant of a commit in the walk is taken before it and its marks are final
+        when it is reached. A commit marked from both sides is a base, and marks its own
+        history stale; the walk ends when only stale commits are left.
+        """
+        if self.is_ancestor(one, two):
+            return [one]
+        if self.is_ancestor(two, one):
+            return [two]
+        flags: dict[ObjectID, int] = {one: _ONE, two: _TWO}
+        heap = [(-self.generation(one), one), (-self.generation(two), two)]
+        heapq.heapify(heap)
+        queued = {one, two}
+        found: list[ObjectID] = []
+        while any(not flags[sha] & _STALE for _, sha in heap):
+            _, sha = heapq.heappop(heap)
+            queued.discard(sha)
+            mark = flags[sha]
+            if mark & (_ONE | _TWO) == (_ONE | _TWO) and not mark & _STALE:
+                found.append(sha)
+                mark |= _STALE
+                flags[sha] = mark
+            for parent in self.parents(sha):
+                before = flags.get(parent, 0)
+                if before | mark == before:
+                    continue
+                flags[parent] = before | mark
+                if parent not in queued:
+                    queued.add(parent)
+                    heapq.heappush(heap, (-self.generation(parent), parent))
+        return [b for b in found if not any(o != b and self.is_ancestor(b, o) for o in found)]
+
+    def boundary(self, new: ObjectID, known: list[ObjectID]) -> list[ObjectID]:
+        """The commits in ``known``'s histories that are parents of commits only ``new``'s
+        history holds: what a push of ``new`` builds on. (Handing these, not the far
+        heads, to the pack builder keeps its commit-time walk from reading the server's
+        whole history when many saves share a second.) Empty when ``new`` is known."""
+        flags: dict[ObjectID, int] = {new: _ONE}
+        for sha in known:
+            flags[sha] = flags.get(sha, 0) | _STALE
+        heap = [(-self.generation(sha), sha) for sha in flags]
+        heapq.heapify(heap)
+        queued = set(flags)
+        edge: set[ObjectID] = set()
+        while any(not flags[sha] & _STALE for _, sha in heap):
+            _, sha = heapq.heappop(heap)
+            queued.discard(sha)
+            mark = flags[sha]
+            for parent in self.parents(sha):
+                if not mark & _STALE:
+                    edge.add(parent)
+                before = flags.get(parent, 0)
+                if before | mark == before:
+                    continue
+                flags[parent] = before | mark
+                if parent not in queued:
+                    queued.add(parent)
+                    heapq.heappush(heap, (-self.generation(parent), parent))
+        return sorted(sha for sha in edge if flags.get(sha, 0) & _STALE)
+
+
+_CACHE: weakref.WeakKeyDictionary[Repo, Ancestry] = weakref.WeakKeyDictionary()
+
+
+def ancestry(repo: Repo) -> Ancestry:
+    """The remembered ancestry of ``repo`` (kept while the `Repo` object lives)."""
+    known = _CACHE.get(repo)
+    if known is None:
+        known = _CACHE[repo] = Ancestry(repo)
+    return known
