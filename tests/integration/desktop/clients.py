@@ -19,8 +19,16 @@ from gitwrite.model import Author
 from gitwrite.rest import ServerApi
 from gitwrite_desktop.core.credentials import FileStore, Sessions
 from gitwrite_desktop.core.desktop import Desktop
-from gitwrite_desktop.core.operations import AddProject, OpenProject, ReadFile, Save, WriteFiles
+from gitwrite_desktop.core.operations import (
+    AddProject,
+    OpenProject,
+    Operation,
+    ReadFile,
+    Save,
+    WriteFiles,
+)
 from gitwrite_desktop.core.sync import EngineOptions, SyncEngine, SyncReport
+from gitwrite_desktop.core.sync.share import ShareStats
 from gitwrite_desktop.core.workspace import Account
 from tests.builders import make_project
 
@@ -104,6 +112,13 @@ class Client:
         self.desktop.call(WriteFiles(project_id, files))
         return self.desktop.call(Save(project_id, message)).value.id
 
+    def edit_and_save(
+        self, project_id: str, edit: Callable[[Callable[[str], str]], dict[str, str]], message: str
+    ) -> str:
+        """Read, change and save in ONE writer operation, as an editor whose buffer always
+        shows the disk would: ``edit(read)`` returns the new texts; the save's id."""
+        return str(self.desktop.call(EditAndSave(project_id, edit, message)).value)
+
     def read(self, project_id: str, path: str, at: str | None = None) -> str:
         return self.desktop.call(ReadFile(project_id, path, at)).value
 
@@ -112,7 +127,6 @@ class Client:
 
     def call_project(self, project_id: str, action: Callable[[Any], Any]) -> Any:
         """Run ``action(project)`` on the writer thread (a project belongs to it)."""
-        from gitwrite_desktop.core.operations import Operation
 
         class Peek(Operation[Any]):
             def run(self, ctx: Any, /) -> Any:
@@ -122,6 +136,34 @@ class Client:
 
     def status(self) -> SyncReport:
         return self.engine.report()
+
+    def share(self, project_id: str, repository: str) -> None:
+        self.engine.share(project_id, self.account_id, repository).result(60)
+
+    def invite(self, repository: str, email: str, role: str) -> None:
+        self.engine.invite(self.account_id, repository, email, role).result(60)
+
+    def sync_and_wait(self, timeout: float = 60) -> bool:
+        """Sync every share now and wait until nothing is left to do; False on timeout."""
+        self.engine.sync_now()
+        return self.engine.wait_idle(timeout)
+
+    def stats(self) -> dict[str, ShareStats]:
+        return self.engine.stats()
+
+    def refs(self, project_id: str) -> dict[str, str]:
+        """The project's branches, milestones and annotations ref."""
+        shared = (b"refs/heads/", b"refs/tags/", b"refs/gitwrite/annotations")
+        return dict(
+            self.call_project(
+                project_id,
+                lambda p: {
+                    name.decode(): sha.decode()
+                    for name, sha in p.repo.refs.as_dict().items()
+                    if name.startswith(shared)
+                },
+            )
+        )
 
     def wait_for(self, predicate: Callable[[SyncReport], bool], timeout: float = 60) -> SyncReport:
         deadline = time.monotonic() + timeout
@@ -135,6 +177,19 @@ class Client:
     def close(self) -> None:
         self.engine.stop()
         self.desktop.stop()
+
+
+@dataclass(frozen=True)
+class EditAndSave(Operation[str]):
+    project_id: str
+    edit: Callable[[Callable[[str], str]], dict[str, str]]
+    message: str
+
+    def run(self, ctx: Any, /) -> str:
+        with ctx.tracked(self.project_id, text=False) as project:
+            texts = self.edit(project.read)
+            project.write_files({p: t.encode() for p, t in texts.items()})
+            return str(project.save(self.message).id)
 
 
 def _ref(project: Any, ref: str) -> str | None:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import random
 import threading
 
 from tests.serverproc import free_port
@@ -21,7 +22,7 @@ class Proxy:
         self.port = free_port()
         self.online = True
         self.connections = 0
-        self._writers: set[asyncio.StreamWriter] = set()
+        self._pairs: set[frozenset[asyncio.StreamWriter]] = set()
         self._loop = asyncio.new_event_loop()
         self._ready = threading.Event()
         self._thread = threading.Thread(target=self._main, name="test-proxy", daemon=True)
@@ -54,12 +55,12 @@ class Proxy:
             writer.transport.abort()
             return
         self.connections += 1
-        pair = {writer, up_writer}
-        self._writers |= pair
+        pair = frozenset({writer, up_writer})
+        self._pairs.add(pair)
         try:
             await asyncio.gather(self._pipe(reader, up_writer), self._pipe(up_reader, writer))
         finally:
-            self._writers -= pair
+            self._pairs.discard(pair)
             for w in pair:
                 w.transport.abort()
 
@@ -70,13 +71,16 @@ class Proxy:
                 await writer.drain()
         writer.transport.abort()
 
-    def _cut(self) -> None:
-        for writer in list(self._writers):
-            writer.transport.abort()
+    def _cut(self, fraction: float = 1.0) -> None:
+        for pair in list(self._pairs):
+            if fraction >= 1 or random.random() < fraction:
+                for writer in pair:
+                    writer.transport.abort()
 
-    def drop(self) -> None:
-        """Cut every open connection (new ones are accepted)."""
-        self._loop.call_soon_threadsafe(self._cut)
+    def drop(self, fraction: float = 1.0) -> None:
+        """Cut every open connection, or each with probability ``fraction`` (new ones are
+        accepted)."""
+        self._loop.call_soon_threadsafe(self._cut, fraction)
 
     def down(self) -> None:
         """Go offline: cut everything and refuse new connections."""
