@@ -1,6 +1,7 @@
 """Every benchmark in one run (``make bench``): the engine beside command-line git, the
 prose diff and merge, the repack beside ``git gc --aggressive``, sync against the
-real server beside ``git push`` and ``git clone``, and the server's REST API and search
+real server beside ``git push`` and ``git clone``, a save on one desktop reaching another
+beside git commit, push and pull, and the server's REST API and search
 (p50/p95 per endpoint, on SQLite and PostgreSQL).
 
 Pass ``--quick`` for a short smoke run (fewer rounds, 200 saves) while developing.
@@ -12,7 +13,7 @@ import argparse
 import platform
 import time
 
-from tests.bench import engine, prose, repack, rest, sync
+from tests.bench import desktop_sync, engine, prose, repack, rest, sync
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -32,6 +33,8 @@ def main(argv: list[str] | None = None) -> None:
     repack.run(saves, 50, False)
     print("\n## Sync with the server beside git push and git clone\n")
     sync.main(["--saves", str(saves), "--rounds", str(rounds)])
+    print("\n## Desktop sync: a save at A to the text on disk at B\n")
+    desktop_sync.main(["--saves", "50" if args.quick else "200"])
     print("\n## Server REST and search\n")
     rest.main(["--quick"] if args.quick else [])
 
