@@ -280,7 +280,7 @@ def apply_pack(
         # dulwich leaves its temporary file behind when the pack does not verify.
         for leftover in set(objects_dir.glob("tmp_pack_*")) - temporary:
             leftover.unlink(missing_ok=True)
-        raise _translate(exc) from exc
+        raise translate_error(exc) from exc
     try:
         types = object_types(stored)
         links = check_objects(store, types)
@@ -297,7 +297,7 @@ def apply_pack(
     return set(types)
 
 
-def _translate(exc: Exception) -> Exception:
+def translate_error(exc: Exception) -> Exception:
     """The `PackError` for an exception dulwich raised while storing a pack."""
     if isinstance(exc, UnresolvedDeltas | KeyError):
         return MissingBases(_unresolved(exc))

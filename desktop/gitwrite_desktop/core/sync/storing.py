@@ -27,13 +27,18 @@ import io
 import os
 from typing import TYPE_CHECKING
 
-from dulwich.errors import ApplyDeltaError, ChecksumMismatch
 from dulwich.object_store import BaseObjectStore, DiskObjectStore, MemoryObjectStore
 from dulwich.pack import PackData, PackInflater, UnresolvedDeltas
 
 # A private helper of the engine, used as apply_pack uses it: the same checks, one place.
 from gitwrite._packcheck import InvalidObject, check_objects
-from gitwrite.packs import IncompleteHistory, MissingBases, PackError, apply_pack
+from gitwrite.packs import (
+    IncompleteHistory,
+    MissingBases,
+    PackError,
+    apply_pack,
+    translate_error,
+)
 
 if TYPE_CHECKING:
     from dulwich.objects import ObjectID, ShaFile
@@ -52,16 +57,21 @@ def _count(pack: bytes) -> int:
 
 def _inflate(repo: Repo, pack: bytes) -> list[ShaFile]:
     store = repo.object_store
-    data = PackData("fetched.pack", file=io.BytesIO(pack), object_format=store.object_format)
+    data: PackData | None = None
     try:
+        data = PackData("fetched.pack", file=io.BytesIO(pack), object_format=store.object_format)
         data.check()
         return list(PackInflater.for_pack_data(data, resolve_ext_ref=store.get_raw))
     except UnresolvedDeltas as exc:
         raise MissingBases(s.decode() if isinstance(s, bytes) else s for s in exc.shas) from exc
-    except (ChecksumMismatch, ApplyDeltaError, ValueError, AssertionError) as exc:
-        raise PackError(f"it cannot be read ({exc})") from exc
+    except Exception as exc:
+        translated = translate_error(exc)  # as `apply_pack` names dulwich's errors
+        if translated is exc:
+            raise
+        raise translated from exc
     finally:
-        data.close()
+        if data is not None:
+            data.close()
 
 
 def _apply(repo: Repo, pack: bytes) -> set[ObjectID]:
