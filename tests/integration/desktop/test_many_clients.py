@@ -87,6 +87,11 @@ def write(client: Client, pid: str, n: int, saves: int) -> list[str]:
     return made
 
 
+def describe(client: Client, pid: str) -> str:
+    """A client's sync status and counters, for a failure's message."""
+    return f"{client.name}: head {client.head(pid)}, {client.status()}, {client.stats()}"
+
+
 def converged_state(client: Client, pid: str) -> tuple[dict[str, str], State]:
     return client.refs(pid), client.status().state
 
@@ -200,7 +205,12 @@ def test_twenty_clients_fifty_saves_flaky_network_and_a_restart_converge(
         time.sleep(0.5)
     converged = time.monotonic() - converge
 
-    assert refs, f"the clients were still syncing {converged:.0f} s after the last save"
+    if not refs:
+        states = [c.call(describe, p) for c, p in zip(crowd, pids, strict=True)]
+        pytest.fail(
+            f"the clients were still syncing {converged:.0f} s after the last save:\n"
+            + "\n".join(states)
+        )
     made = {s for per in saves for s in per}
     assert len(made) == CLIENTS * SAVES
     assert made <= history, f"{len(made - history)} saves are not in the server's history"

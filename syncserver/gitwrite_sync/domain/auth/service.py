@@ -54,14 +54,23 @@ async def authenticate_token(db: Database, settings: Settings, token: str) -> Au
     if not token:
         raise Unauthenticated("sign in first: no access token", reason="missing")
     claims = decode_access_token(settings, token)
+    # One statement for both questions (every request asks them): the user, and whether
+    # this token was revoked.
+    revoked = (
+        select(RevokedAccessToken.jti)
+        .where(RevokedAccessToken.jti == claims.jti)
+        .exists()
+        .label("revoked")
+    )
     async with db.read() as session:
-        revoked = await session.get(RevokedAccessToken, claims.jti)
-        user = await session.get(User, claims.user_id)
-    if revoked is not None:
+        row = (
+            await session.execute(select(User, revoked).where(User.id == claims.user_id))
+        ).one_or_none()
+    if row is not None and row.revoked:
         raise Unauthenticated("the access token was revoked (signed out)", reason="revoked")
-    if user is None or not user.is_active:
+    if row is None or not row.User.is_active:
         raise Unauthenticated("this account is disabled", reason="disabled")
-    return Authenticated(user, claims)
+    return Authenticated(row.User, claims)
 
 
 async def authenticate(db: Database, settings: Settings, token: str) -> User:
