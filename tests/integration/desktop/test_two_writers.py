@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from gitwrite_desktop.core.operations import WriteFiles
 from gitwrite_desktop.core.sync import GetSyncConflicts, ResolveSyncConflict, State
 from tests.integration.desktop.clients import Client, register, unique
 from tests.integration.desktop.proxy import Proxy
@@ -117,3 +118,24 @@ def test_the_same_paragraph_is_a_conflict_with_both_texts_then_resolved(
     assert ann.head(pids["ann"]) == bob.head(pids["bob"])
     history = winner.call_project(pids[winner.name], lambda p: [s.id for s in p.history(50)])
     assert set(saves.values()) <= set(history)  # nothing lost
+
+
+def test_server_saves_wait_for_unsaved_edits_and_arrive_when_they_are_undone(
+    pair: tuple[Client, Client],
+) -> None:
+    ann, bob = pair
+    a, b = ann.project, bob.project  # type: ignore[attr-defined]
+    saved = CHAPTERS["chapter-01.md"]
+    bob.desktop.call(WriteFiles(b, {"chapter-01.md": saved + "\nBob's draft, not saved.\n"}))
+    new = saved.replace("dark night", "dark and stormy night")
+    ann.save(a, {"chapter-01.md": new})
+    assert ann.engine.wait_idle(60)
+    report = bob.wait_for(lambda r: (s := r.share(b)) is not None and bool(s.waiting))
+    assert report.share(b).waiting == ("chapter-01.md",)  # type: ignore[union-attr]
+    assert "Bob's draft" in bob.read(b, "chapter-01.md")  # the unsaved text is untouched
+    # Bob throws his draft away: the server's save comes in with nothing else happening.
+    bob.desktop.call(WriteFiles(b, {"chapter-01.md": saved}))
+    bob.wait_for(lambda r: (s := r.share(b)) is not None and not s.waiting, timeout=30)
+    assert bob.engine.wait_idle(60)
+    assert bob.read(b, "chapter-01.md") == new
+    assert bob.head(b) == ann.head(a)

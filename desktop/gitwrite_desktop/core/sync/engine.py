@@ -203,19 +203,23 @@ class SyncEngine:
             return
         changes = done.changes
         projects = {p for p, ref in changes.refs if _shared_ref(ref)}
+        # Edits saved or undone, a merge ended: what held the server's saves back may be gone.
+        unblocked = ({p for p, _ in changes.files} | set(changes.merge)) - projects
         with contextlib.suppress(RuntimeError):
             if changes.workspace:
                 self._loop.call_soon_threadsafe(self._reload_soon)
             for project_id in projects:
                 self._loop.call_soon_threadsafe(self._local_change, project_id)
+            for project_id in unblocked:
+                self._loop.call_soon_threadsafe(self._local_change, project_id, True)
 
     def _reload_soon(self) -> None:
         asyncio.get_running_loop().create_task(self.reload())
 
-    def _local_change(self, project_id: str) -> None:
+    def _local_change(self, project_id: str, only_held: bool = False) -> None:
         for link in self._links.values():
             share = link.shares.get(project_id)
-            if share is not None:
+            if share is not None and (share.held or not only_held):
                 share.request("local")
 
     # -- accounts and shares --------------------------------------------------------

@@ -109,6 +109,10 @@ class ShareSync:
         """Races lost lately (each raises the pause before trying again)."""
         self.heard = target.last_seq
         """The newest event of the repository the connection told of (`AccountLink`)."""
+        self.held = False
+        """The last round left the server's saves waiting (unsaved edits of the files
+        they change, or a merge in progress): the engine asks for a round when those
+        files change or the merge ends."""
         options = engine.options
         self.coalescer = Coalescer(
             self._round, settle=options.settle, max_wait=options.max_wait, name=str(self.key)
@@ -255,6 +259,7 @@ class ShareSync:
         log.info("sync: %s refused %s: %s", self.repository, ref, message)
 
     def _finished(self, result: Integrated) -> None:
+        self.held = bool(result.waiting or result.merge_in_progress)
         error = "; ".join(self.refusals[r] for r in sorted(self.refusals)) or None
         self.engine.board.synced(
             self.key,
