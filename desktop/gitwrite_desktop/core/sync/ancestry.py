@@ -14,7 +14,8 @@ answers cost a handful of commit reads after the first.
 from __future__ import annotations
 
 import heapq
-import weakref
+import os
+from collections import OrderedDict
 from typing import TYPE_CHECKING
 
 from dulwich.objects import Commit
@@ -34,21 +35,32 @@ class Ancestry:
         self._parents: dict[ObjectID, tuple[ObjectID, ...]] = {}
         self._generation: dict[ObjectID, int] = {}
 
-    def parents(self, sha: ObjectID) -> tuple[ObjectID, ...]:
+    def _read(self, sha: ObjectID) -> tuple[ObjectID, ...] | None:
+        """The parents of ``sha``, remembered; None when it is not a commit here (not
+        remembered: a later fetch may bring it)."""
         known = self._parents.get(sha)
         if known is None:
             try:
                 commit = self.repo.object_store[sha]
             except KeyError:
-                commit = None
-            known = tuple(commit.parents) if isinstance(commit, Commit) else ()
-            self._parents[sha] = known
+                return None
+            if not isinstance(commit, Commit):
+                return None
+            known = self._parents[sha] = tuple(commit.parents)
         return known
 
+    def parents(self, sha: ObjectID) -> tuple[ObjectID, ...]:
+        return self._read(sha) or ()
+
     def generation(self, sha: ObjectID) -> int:
+        """1 + the largest generation of the parents (1 for a root, or an id that is not
+        a commit here; a commit here has all its history here, so only such an id itself
+        goes unremembered)."""
         done = self._generation
         if sha in done:
             return done[sha]
+        if self._read(sha) is None:
+            return 1
         stack = [sha]
         while stack:
             top = stack[-1]
@@ -56,11 +68,11 @@ class Ancestry:
                 stack.pop()
                 continue
             parents = self.parents(top)
-            waiting = [p for p in parents if p not in done]
+            waiting = [p for p in parents if p not in done and self._read(p) is not None]
             if waiting:
                 stack.extend(waiting)
                 continue
-            done[top] = 1 + max((done[p] for p in parents), default=0)
+            done[top] = 1 + max((done.get(p, 1) for p in parents), default=0)
             stack.pop()
         return done[sha]
 
@@ -146,12 +158,23 @@ class Ancestry:
         return sorted(sha for sha in edge if flags.get(sha, 0) & _STALE)
 
 
-_CACHE: weakref.WeakKeyDictionary[Repo, Ancestry] = weakref.WeakKeyDictionary()
+_REMEMBERED = 32
+_CACHE: OrderedDict[str, Ancestry] = OrderedDict()
 
 
 def ancestry(repo: Repo) -> Ancestry:
-    """The remembered ancestry of ``repo`` (kept while the `Repo` object lives)."""
-    known = _CACHE.get(repo)
+    """The remembered ancestry of ``repo``'s repository (by its objects folder: commits
+    never change, and a project synced in the background is opened afresh for each
+    operation). The last `_REMEMBERED` repositories used are kept."""
+    key = os.path.realpath(repo.object_store.path) if hasattr(repo.object_store, "path") else ""
+    known = _CACHE.get(key) if key else None
     if known is None:
-        known = _CACHE[repo] = Ancestry(repo)
+        known = Ancestry(repo)
+        if key:
+            _CACHE[key] = known
+            while len(_CACHE) > _REMEMBERED:
+                _CACHE.popitem(last=False)
+    else:
+        known.repo = repo  # read with the caller's open repository
+        _CACHE.move_to_end(key)
     return known
