@@ -15,6 +15,7 @@ from gitwrite_desktop.core.sync.errors import (
     ServerRefused,
     ServerUnreachable,
     SignedOut,
+    SignInRefused,
     SyncProblem,
 )
 from gitwrite_desktop.core.sync.operations import GetSyncConflicts, ResolveSyncConflict
@@ -34,6 +35,7 @@ __all__ = [
     "ServerRefused",
     "ServerUnreachable",
     "ShareStatus",
+    "SignInRefused",
     "SignedOut",
     "State",
     "SyncConflict",

@@ -30,7 +30,7 @@ import httpx
 from gitwrite import rest
 from gitwrite.rest import RestError, ServerApi
 from gitwrite_desktop.core.credentials import Session, Sessions, Tokens
-from gitwrite_desktop.core.sync.errors import SignedOut, translate_rest
+from gitwrite_desktop.core.sync.errors import SignedOut, SignInRefused, translate_rest
 
 if TYPE_CHECKING:
     from gitwrite_desktop.core.workspace import Account
@@ -75,6 +75,8 @@ class Accounts:
                 tokens = stored_tokens(await api.login(email, password))
                 me = await api.me(tokens.access_token)
             except RestError as exc:
+                if exc.status == 401:
+                    raise SignInRefused(server_url, exc.message) from exc
                 raise translate_rest(exc, server_url) from exc
         name = me.get("display_name") if isinstance(me, dict) else None
         return str(name or email), tokens

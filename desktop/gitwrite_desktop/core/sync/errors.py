@@ -4,6 +4,7 @@
     └── DesktopError (gitwrite_desktop.core.errors)
         └── SyncProblem
             ├── SignedOut            no tokens for the account, or the server refused them
+            ├── SignInRefused        a sign-in with a wrong email or password
             ├── ServerUnreachable    the server did not answer
             ├── ServerRefused        the server said no (``code``, ``message``)
             │   └── RepositoryTaken      sharing under a name already in use there
@@ -30,6 +31,16 @@ class SignedOut(SyncProblem):
     def __init__(self, server_url: str, reason: str = "") -> None:
         because = f" ({reason})" if reason else ""
         super().__init__(f"you are signed out of {server_url}{because}: sign in again")
+        self.server_url = server_url
+        self.reason = reason
+
+
+class SignInRefused(SyncProblem):
+    """The server did not accept the email and password (the account stays as it was)."""
+
+    def __init__(self, server_url: str, reason: str = "") -> None:
+        because = f": {reason}" if reason else ""
+        super().__init__(f"{server_url} did not accept that email and password{because}")
         self.server_url = server_url
         self.reason = reason
 
