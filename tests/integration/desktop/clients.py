@@ -123,7 +123,8 @@ class Client:
         return self.desktop.call(ReadFile(project_id, path, at)).value
 
     def head(self, project_id: str, ref: str = "refs/heads/main") -> str | None:
-        return self.call_project(project_id, lambda p: _ref(p, ref))
+        head: str | None = self.call_project(project_id, lambda p: _ref(p, ref))
+        return head
 
     def call_project(self, project_id: str, action: Callable[[Any], Any]) -> Any:
         """Run ``action(project)`` on the writer thread (a project belongs to it)."""

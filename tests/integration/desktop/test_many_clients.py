@@ -21,6 +21,7 @@ from collections import Counter
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict
+from multiprocessing.sharedctypes import Synchronized
 from pathlib import Path
 
 import pytest
@@ -97,13 +98,13 @@ def converged_state(client: Client, pid: str) -> tuple[dict[str, str], State]:
 
 
 @pytest.fixture
-def saved() -> processes.Synchronized[int]:
+def saved() -> Synchronized[int]:
     return processes.counter()
 
 
 @pytest.fixture
 def crowd(
-    tmp_path: Path, server: ServerProcess, proxy: Proxy, saved: processes.Synchronized[int]
+    tmp_path: Path, server: ServerProcess, proxy: Proxy, saved: Synchronized[int]
 ) -> Iterator[list[ClientProcess]]:
     with ThreadPoolExecutor(4) as pool:
         clients = list(
@@ -140,7 +141,7 @@ def test_twenty_clients_fifty_saves_flaky_network_and_a_restart_converge(
     crowd: list[ClientProcess],
     server: ServerProcess,
     proxy: Proxy,
-    saved: processes.Synchronized[int],
+    saved: Synchronized[int],
     tmp_path: Path,
 ) -> None:
     started = time.monotonic()
