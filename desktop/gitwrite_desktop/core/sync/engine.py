@@ -47,7 +47,7 @@ from gitwrite_desktop.core.sync.errors import SignedOut
 from gitwrite_desktop.core.sync.link import AccountLink
 from gitwrite_desktop.core.sync.operations import Internal, SyncTargets
 from gitwrite_desktop.core.sync.share import ShareStats
-from gitwrite_desktop.core.sync.status import Link, StatusBoard, SyncReport
+from gitwrite_desktop.core.sync.status import StatusBoard, SyncReport
 from gitwrite_desktop.core.syncstate import ANNOTATIONS
 from gitwrite_desktop.core.worker import Cancelled
 from gitwrite_desktop.core.workspace import normalise_server_url
@@ -322,9 +322,7 @@ class SyncEngine:
     async def _sign_out(self, account_id: str) -> None:
         link = self.link(account_id)
         await self.accounts.sign_out(link.account)
-        link.drop()
-        self.board.link(account_id, Link.SIGNED_OUT, str(SignedOut(link.account.server_url)))
-        self.publish()
+        link.signed_out(str(SignedOut(link.account.server_url)))
 
     def share(
         self, project_id: str, account_id: str, repository: str, description: str = ""

@@ -54,6 +54,7 @@ class AccountLink:
         self._wake = asyncio.Event()
         self._expected: dict[tuple[str, str], str] = {}
         self._retry_hint: float | None = None
+        self._signed_out: str | None = None
         engine.board.account(account.id, account.server_url)
         self.task = asyncio.get_running_loop().create_task(self._run())
 
@@ -101,6 +102,7 @@ class AccountLink:
     def wake(self) -> None:
         """Stop waiting to reconnect (sign-in, "sync now")."""
         self.backoff.reset()
+        self._signed_out = None
         self._wake.set()
 
     def drop(self) -> None:
@@ -108,6 +110,14 @@ class AccountLink:
         client = self._client
         if client is not None:
             asyncio.get_running_loop().create_task(client.close())
+
+    def signed_out(self, reason: str) -> None:
+        """The account was signed out: close the connection and wait for a sign-in
+        (`wake`) without trying to reconnect meanwhile."""
+        self._signed_out = reason
+        self._status(Link.SIGNED_OUT, reason)
+        self.drop()
+        self._wake.set()  # out of a wait to reconnect, if in one
 
     async def close(self) -> None:
         self.task.cancel()
@@ -151,6 +161,11 @@ class AccountLink:
     async def _run(self) -> None:
         server = self.account.server_url
         while True:
+            if self._signed_out is not None:
+                self._status(Link.SIGNED_OUT, self._signed_out)
+                self._wake.clear()
+                await self._wake.wait()  # `wake` (a sign-in) forgets the sign-out
+                continue
             self._status(Link.CONNECTING, f"connecting to {server}")
             try:
                 client = await self._connect()
@@ -165,6 +180,8 @@ class AccountLink:
             started = time.monotonic()
             await self._serve(client)
             self.backoff.connected_for(time.monotonic() - started)
+            if self._signed_out is not None:  # by the writer: no reconnecting
+                continue
             hint, self._retry_hint = self._retry_hint, None
             await self._wait(f"the connection to {server} was lost", hint)
 
