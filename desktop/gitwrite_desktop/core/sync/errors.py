@@ -84,4 +84,20 @@ def translate_rest(error: RestError, server_url: str) -> GitWriteError:
         return ServerUnreachable(server_url, error.message)
     if error.status == 401:
         return SignedOut(server_url, error.message)
-    return ServerRefused(error.code, error.message, error.status)
+    return ServerRefused(error.code, _with_details(error), error.status)
+
+
+def _with_details(error: RestError) -> str:
+    """The server's message, with what its details say was wrong (refused fields: the
+    server sends them as ``{"errors": [{"key": ..., "message": ...}]}``)."""
+    found = error.details.get("errors")
+    items = found if isinstance(found, list) else [error.details]
+    said = []
+    for item in items:
+        if not isinstance(item, dict) or not isinstance(item.get("message"), str):
+            continue
+        key = item.get("key")
+        said.append(
+            f"{key}: {item['message']}" if isinstance(key, str) and key else item["message"]
+        )
+    return "; ".join([error.message, *said]) if said else error.message
