@@ -188,7 +188,7 @@ def test_twenty_clients_fifty_saves_flaky_network_and_a_restart_converge(
     saving = time.monotonic() - load
 
     converge = time.monotonic()
-    deadline = time.monotonic() + 240
+    deadline = time.monotonic() + 360  # generous: the suite runs beside it
     refs: dict[str, str] = {}
     history: set[str] = set()
     rounds = 0
