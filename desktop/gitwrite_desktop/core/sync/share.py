@@ -153,6 +153,9 @@ class ShareSync:
             client = await self.link.client()
             result = await self._sync(client, fetch_first=reasons != {"local"})
             self.failure = None
+            if self._retry is not None:  # the retry of an earlier failure is not needed
+                self._retry.cancel()
+                self._retry = None
             self._finished(result)
         except Disconnected:
             self.coalescer.request("connect")  # once connected again
