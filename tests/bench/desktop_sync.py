@@ -21,36 +21,23 @@ Run: ``.venv/bin/python -m tests.bench.desktop_sync`` (``--saves 200 --postgres`
 from __future__ import annotations
 
 import argparse
-import asyncio
 import os
 import random
 import shutil
 import statistics
-import subprocess
 import tempfile
 import threading
 import time
 from pathlib import Path
 
-from gitwrite.rest import ServerApi
+from tests.compat.gitcli import git
 from tests.corpus import chapters
-from tests.integration.desktop.clients import PASSWORD, Client, unique
+from tests.integration.desktop.clients import Client, register, unique
 from tests.integration.desktop.processes import ClientProcess
 from tests.integration.postgres import PostgresServer
 from tests.serverproc import ServerProcess
 
 POLL = 0.0005
-
-
-def register(base_url: str, name: str) -> str:
-    email = f"{unique(name)}@example.com"
-
-    async def run() -> None:
-        async with ServerApi(base_url) as api:
-            await api.register(email, PASSWORD, name.title())
-
-    asyncio.run(run())
-    return email
 
 
 def with_mark(text: str, rng: random.Random, mark: str) -> str:
@@ -59,6 +46,14 @@ def with_mark(text: str, rng: random.Random, mark: str) -> str:
     k = rng.randrange(1, len(paragraphs)) if len(paragraphs) > 1 else 0
     paragraphs[k] = paragraphs[k].rstrip("\n") + f" The letter {mark} came at last."
     return "\n\n".join(paragraphs)
+
+
+def next_change(texts: dict[str, str], rng: random.Random, i: int) -> tuple[str, str]:
+    """Change a random chapter of ``texts`` (in place): its path and the new mark."""
+    path = rng.choice(sorted(texts))
+    mark = f"No. {i:04d}-{rng.randrange(10**6):06d}"
+    texts[path] = with_mark(texts[path], rng, mark)
+    return path, mark
 
 
 def timed_save(client: Client, project_id: str, path: str, text: str) -> float:
@@ -117,9 +112,7 @@ def bench_gitwrite(base_url: str, work: Path, files: dict[str, str], saves: int)
         texts = dict(files)
         latencies = []
         for i in range(saves):
-            path = rng.choice(sorted(texts))
-            mark = f"No. {i:04d}-{rng.randrange(10**6):06d}"
-            texts[path] = with_mark(texts[path], rng, mark)
+            path, mark = next_change(texts, rng, i)
             watch = Watch(work / "b" / "novel" / path, mark)
             saved = a.call(timed_save, project, path, texts[path])
             latencies.append(watch.result() - saved)
@@ -128,20 +121,6 @@ def bench_gitwrite(base_url: str, work: Path, files: dict[str, str], saves: int)
     finally:
         a.close()
         b.close()
-
-
-def git(root: Path, *args: str) -> None:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("GIT_")}
-    env.update(
-        GIT_CONFIG_NOSYSTEM="1",
-        GIT_CONFIG_GLOBAL=os.devnull,
-        GIT_AUTHOR_NAME="Bench",
-        GIT_AUTHOR_EMAIL="bench@example.com",
-        GIT_COMMITTER_NAME="Bench",
-        GIT_COMMITTER_EMAIL="bench@example.com",
-        LC_ALL="C",
-    )
-    subprocess.run(["git", "-C", str(root), *args], env=env, check=True, capture_output=True)
 
 
 def bench_git(work: Path, files: dict[str, str], saves: int) -> list[float]:
@@ -161,9 +140,7 @@ def bench_git(work: Path, files: dict[str, str], saves: int) -> list[float]:
     texts = dict(files)
     latencies = []
     for i in range(saves):
-        path = rng.choice(sorted(texts))
-        mark = f"No. {i:04d}-{rng.randrange(10**6):06d}"
-        texts[path] = with_mark(texts[path], rng, mark)
+        path, mark = next_change(texts, rng, i)
         (a / path).write_text(texts[path])
         git(a, "commit", "-q", "-am", "A small change")
         saved = time.monotonic()
