@@ -119,14 +119,7 @@ class Ancestry:
                 found.append(sha)
                 mark |= _STALE
                 flags[sha] = mark
-            for parent in self.parents(sha):
-                before = flags.get(parent, 0)
-                if before | mark == before:
-                    continue
-                flags[parent] = before | mark
-                if parent not in queued:
-                    queued.add(parent)
-                    heapq.heappush(heap, (-self.generation(parent), parent))
+            self._mark_parents(sha, mark, flags, queued, heap)
         return [b for b in found if not any(o != b and self.is_ancestor(b, o) for o in found)]
 
     def boundary(self, new: ObjectID, known: list[ObjectID]) -> list[ObjectID]:
@@ -145,17 +138,28 @@ class Ancestry:
             _, sha = heapq.heappop(heap)
             queued.discard(sha)
             mark = flags[sha]
-            for parent in self.parents(sha):
-                if not mark & _STALE:
-                    edge.add(parent)
-                before = flags.get(parent, 0)
-                if before | mark == before:
-                    continue
-                flags[parent] = before | mark
-                if parent not in queued:
-                    queued.add(parent)
-                    heapq.heappush(heap, (-self.generation(parent), parent))
+            if not mark & _STALE:
+                edge.update(self.parents(sha))
+            self._mark_parents(sha, mark, flags, queued, heap)
         return sorted(sha for sha in edge if flags.get(sha, 0) & _STALE)
+
+    def _mark_parents(
+        self,
+        sha: ObjectID,
+        mark: int,
+        flags: dict[ObjectID, int],
+        queued: set[ObjectID],
+        heap: list[tuple[int, ObjectID]],
+    ) -> None:
+        """Give ``sha``'s parents its marks; queue (by generation) those that gained one."""
+        for parent in self.parents(sha):
+            before = flags.get(parent, 0)
+            if before | mark == before:
+                continue
+            flags[parent] = before | mark
+            if parent not in queued:
+                queued.add(parent)
+                heapq.heappush(heap, (-self.generation(parent), parent))
 
 
 _REMEMBERED = 32
