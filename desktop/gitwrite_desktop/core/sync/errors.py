@@ -11,9 +11,10 @@
             ├── NothingToResolve     no server copy of that exploration to merge
             └── FolderNotEmpty       cloning into a folder that holds files already
 
-The sync client's and the REST client's exceptions (`gitwrite.client.SyncError`,
-`gitwrite.rest.RestError`, httpx's) are translated into these at the engine's public
-calls (`translate`).
+The REST client's exceptions (`gitwrite.rest.RestError`) are translated into these
+(`translate_rest`), and so are the sync client's (`gitwrite.client.SyncError`) where a
+public call waits on one (a clone's fetch). Within background rounds the sync client's
+errors become the share's status instead.
 """
 
 from __future__ import annotations

@@ -15,6 +15,7 @@ from __future__ import annotations
 import asyncio
 from typing import TYPE_CHECKING, Any
 
+from gitwrite.client import Disconnected, SyncError
 from gitwrite.protocol import Fetch, FetchResult
 from gitwrite_desktop.core.operations import ShareProject
 from gitwrite_desktop.core.sync.clone import CloneInto, ClonePhase, Progress
@@ -86,7 +87,14 @@ async def clone_project(
     except TimeoutError as exc:
         raise ServerUnreachable(link.account.server_url, "no connection") from exc
     report(ClonePhase.RECEIVING, 0, 1)
-    answer = await client.request(Fetch(id=client.next_id(), repo=repository))
+    try:
+        answer = await client.request(Fetch(id=client.next_id(), repo=repository))
+    except Disconnected as exc:
+        raise ServerUnreachable(
+            link.account.server_url, f"the connection was lost while receiving ({exc.message})"
+        ) from exc
+    except SyncError as exc:
+        raise ServerRefused(str(exc.code), exc.message) from exc
     assert isinstance(answer, FetchResult)
     report(ClonePhase.RECEIVING, len(answer.pack), len(answer.pack))
     operation = CloneInto(
