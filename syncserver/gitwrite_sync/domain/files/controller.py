@@ -17,6 +17,11 @@ from gitwrite_sync.errors import Malformed
 from gitwrite_sync.web.caching import cached, etag_of
 from gitwrite_sync.web.deps import ServicesDep, UserDep
 
+ExplorationQuery = Annotated[str | None, QueryParameter(max_length=200)]
+MessageQuery = Annotated[str, QueryParameter(max_length=10_000)]
+ExpectedHead = Annotated[
+    str | None, QueryParameter(pattern="^[0-9a-f]{40}$", description="a full save id")
+]
 At = Annotated[
     str | None,
     QueryParameter(
@@ -78,11 +83,9 @@ class FilesController(Controller):
         request: Request[Any, Any, Any],
         user: UserDep,
         services: ServicesDep,
-        exploration: Annotated[str | None, QueryParameter(max_length=200)] = None,
-        message: Annotated[str, QueryParameter(max_length=10_000)] = "",
-        expected_head: Annotated[
-            str | None, QueryParameter(pattern="^[0-9a-f]{40}$", description="a full save id")
-        ] = None,
+        exploration: ExplorationQuery = None,
+        message: MessageQuery = "",
+        expected_head: ExpectedHead = None,
     ) -> Response[SaveResponse]:
         saves = services.saves
         declared = request.headers.get("content-length")
@@ -118,11 +121,9 @@ class FilesController(Controller):
         file_path: FromPath[str],
         user: UserDep,
         services: ServicesDep,
-        exploration: Annotated[str | None, QueryParameter(max_length=200)] = None,
-        message: Annotated[str, QueryParameter(max_length=10_000)] = "",
-        expected_head: Annotated[
-            str | None, QueryParameter(pattern="^[0-9a-f]{40}$", description="a full save id")
-        ] = None,
+        exploration: ExplorationQuery = None,
+        message: MessageQuery = "",
+        expected_head: ExpectedHead = None,
     ) -> SaveResponse:
         return await services.saves.save_bytes(
             user,
