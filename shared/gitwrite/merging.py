@@ -52,6 +52,8 @@ from gitwrite.worktree import DiskFile, index_entry
 if TYPE_CHECKING:
     from collections.abc import Iterable, Mapping
 
+    from dulwich.repo import Repo
+
     from gitwrite.explorations import Explorations
     from gitwrite.model import SaveInfo
     from gitwrite.project import Project
@@ -261,50 +263,18 @@ class Merger:
     ) -> None:
         """Merge one file both sides changed differently, adding to ``plan``."""
         b, o, t = sides
-        data = [self._data(e) if e is not None else None for e in sides]
-        texts = [decode_text(d) if d is not None else None for d in data]
-        binary = any(d is not None and s is None for d, s in zip(data, texts, strict=True))
-        base_text, our_text, their_text = texts
-        proposed: str | None = None
-        if binary:
-            if o is None:
-                plan.writes[path] = data[2]
-        elif o is None or t is None:
-            proposed = whole_file_conflict(our_text, their_text, labels)
-        else:
-            result = prose.merge_text(
-                base_text or "",
-                our_text or "",
-                their_text or "",
-                ours_label=labels[0],
-                theirs_label=labels[1],
-                base_label=BASE_LABEL,
-            )
-            if result.clean:
-                merged = result.text.encode("utf-8")
-                blob = Blob.from_string(merged)
-                self.project.repo.object_store.add_object(blob)
-                plan.writes[path] = merged
-                plan.merged[path] = (o[0], blob.id)
-                return
-            proposed = result.text
-        if proposed is not None:
-            plan.writes[path] = proposed.encode("utf-8")
-        ids = [e[1].decode() if e is not None else None for e in sides]
-        plan.conflicts.append(
-            FileConflict(
-                path=path,
-                kind=kind_of(b, o, t),
-                base=base_text,
-                ours=our_text,
-                theirs=their_text,
-                proposed=proposed,
-                binary=binary,
-                base_id=ids[0],
-                ours_id=ids[1],
-                theirs_id=ids[2],
-            )
-        )
+        result = merge_file(self.project.repo, path, sides, labels)
+        if result.merged is not None and result.entry is not None:
+            plan.writes[path] = result.merged
+            plan.merged[path] = result.entry
+            return
+        conflict = result.conflict
+        assert conflict is not None
+        if conflict.binary and o is None:
+            plan.writes[path] = result.data[2]
+        elif conflict.proposed is not None:
+            plan.writes[path] = conflict.proposed.encode("utf-8")
+        plan.conflicts.append(conflict)
         plan.stages[path] = (b, o, t)
 
     def _data(self, entry: Entry) -> bytes:
@@ -435,3 +405,72 @@ def default_message(their_name: str, our_name: str, main_branch: str, their_bran
     source = "main story" if their_branch == main_branch else f"exploration '{their_name}'"
     target = "main story" if our_name == "main story" else f"exploration '{our_name}'"
     return f"Merge {source} into {target}"
+
+
+@dataclass(frozen=True, slots=True)
+class FileMerge:
+    """What `merge_file` made of one file: the merged file (stored as the blob ``entry``),
+    or a conflict; ``data`` is the three versions as stored (base, ours, theirs)."""
+
+    data: tuple[bytes | None, bytes | None, bytes | None]
+    merged: bytes | None = None
+    entry: Entry | None = None
+    conflict: FileConflict | None = None
+
+
+def merge_file(
+    repo: Repo,
+    path: str,
+    sides: tuple[Entry | None, Entry | None, Entry | None],
+    labels: tuple[str, str],
+) -> FileMerge:
+    """Merge one file that both sides changed differently (``sides``: base, ours, theirs;
+    None where absent): text with the prose merge, its clean result stored as a blob; a
+    binary file, or a file one side deleted, is a conflict (with a proposed text between
+    markers where there is text). The writer's merge and the sync engine's tree merge
+    both use it."""
+    b, o, t = sides
+    data = (_blob_data(repo, b), _blob_data(repo, o), _blob_data(repo, t))
+    texts = [decode_text(d) if d is not None else None for d in data]
+    binary = any(d is not None and s is None for d, s in zip(data, texts, strict=True))
+    base_text, our_text, their_text = texts
+    proposed: str | None = None
+    if not binary and (o is None or t is None):
+        proposed = whole_file_conflict(our_text, their_text, labels)
+    elif not binary and o is not None:
+        result = prose.merge_text(
+            base_text or "",
+            our_text or "",
+            their_text or "",
+            ours_label=labels[0],
+            theirs_label=labels[1],
+            base_label=BASE_LABEL,
+        )
+        if result.clean:
+            merged = result.text.encode("utf-8")
+            blob = Blob.from_string(merged)
+            repo.object_store.add_object(blob)
+            return FileMerge(data, merged, (o[0], blob.id))
+        proposed = result.text
+    ids = [e[1].decode() if e is not None else None for e in sides]
+    conflict = FileConflict(
+        path=path,
+        kind=kind_of(b, o, t),
+        base=base_text,
+        ours=our_text,
+        theirs=their_text,
+        proposed=proposed,
+        binary=binary,
+        base_id=ids[0],
+        ours_id=ids[1],
+        theirs_id=ids[2],
+    )
+    return FileMerge(data, conflict=conflict)
+
+
+def _blob_data(repo: Repo, entry: Entry | None) -> bytes | None:
+    if entry is None:
+        return None
+    blob = repo.object_store[entry[1]]
+    assert isinstance(blob, Blob)
+    return blob.data

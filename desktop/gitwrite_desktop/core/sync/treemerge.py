@@ -21,12 +21,10 @@ from typing import TYPE_CHECKING
 from dulwich.index import commit_tree
 from dulwich.objects import Blob, Commit, ObjectID, Tree
 
-from gitwrite import prose
 from gitwrite.errors import UnresolvedConflicts
-from gitwrite.mergestate import FileConflict, kind_of
-from gitwrite.merging import whole_file_conflict
+from gitwrite.mergestate import FileConflict
+from gitwrite.merging import merge_file
 from gitwrite.paths import check_path
-from gitwrite.texts import decode_text
 from gitwrite_desktop.core.sync.ancestry import ancestry
 
 if TYPE_CHECKING:
@@ -138,58 +136,17 @@ def merge_saves(project: Project, ours: ObjectID, theirs: ObjectID) -> TreeMerge
     return merge
 
 
-def _data(project: Project, entry: Entry | None) -> bytes | None:
-    if entry is None:
-        return None
-    blob = project.repo.object_store[entry[1]]
-    assert isinstance(blob, Blob)
-    return blob.data
-
-
 def _merge_file(
     project: Project,
     merge: TreeMerge,
     path: str,
     sides: tuple[Entry | None, Entry | None, Entry | None],
 ) -> None:
-    b, o, t = sides
-    data = [_data(project, e) for e in sides]
-    texts = [decode_text(d) if d is not None else None for d in data]
-    binary = any(d is not None and s is None for d, s in zip(data, texts, strict=True))
-    base_text, our_text, their_text = texts
-    proposed: str | None = None
-    if not binary and (o is None or t is None):
-        proposed = whole_file_conflict(our_text, their_text, (OURS_LABEL, THEIRS_LABEL))
-    elif not binary and o is not None:
-        result = prose.merge_text(
-            base_text or "",
-            our_text or "",
-            their_text or "",
-            ours_label=OURS_LABEL,
-            theirs_label=THEIRS_LABEL,
-            base_label=BASE_LABEL,
-        )
-        if result.clean:
-            blob = Blob.from_string(result.text.encode("utf-8"))
-            project.repo.object_store.add_object(blob)
-            merge.changed[path] = (o[0], blob.id)
-            return
-        proposed = result.text
-    ids = [e[1].decode() if e is not None else None for e in sides]
-    merge.conflicts.append(
-        FileConflict(
-            path=path,
-            kind=kind_of(b, o, t),
-            base=base_text,
-            ours=our_text,
-            theirs=their_text,
-            proposed=proposed,
-            binary=binary,
-            base_id=ids[0],
-            ours_id=ids[1],
-            theirs_id=ids[2],
-        )
-    )
+    result = merge_file(project.repo, path, sides, (OURS_LABEL, THEIRS_LABEL))
+    if result.entry is not None:
+        merge.changed[path] = result.entry
+    elif result.conflict is not None:
+        merge.conflicts.append(result.conflict)
 
 
 def resolve(
