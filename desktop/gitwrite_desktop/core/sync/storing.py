@@ -24,10 +24,9 @@ from __future__ import annotations
 
 import gc
 import io
-import os
 from typing import TYPE_CHECKING
 
-from dulwich.object_store import BaseObjectStore, DiskObjectStore, MemoryObjectStore
+from dulwich.object_store import MemoryObjectStore
 from dulwich.pack import PackData, PackInflater, UnresolvedDeltas
 
 # A private helper of the engine, used as apply_pack uses it: the same checks, one place.
@@ -37,6 +36,7 @@ from gitwrite.packs import (
     MissingBases,
     PackError,
     apply_pack,
+    has_object,
     translate_error,
 )
 
@@ -83,18 +83,6 @@ def _apply(repo: Repo, pack: bytes) -> set[ObjectID]:
     raise PackError("it could not be stored now (the mapping of its file stayed in use)")
 
 
-def _present(store: BaseObjectStore, sha: ObjectID) -> bool:
-    """Whether the repository has ``sha``, without reading it: dulwich's ``in`` reads and
-    inflates a loose object to answer, and a tree of sixty chapters links sixty of them
-    (that was most of the time of storing a one-save fetch)."""
-    if isinstance(store, DiskObjectStore):
-        if store.contains_packed(sha):
-            return True
-        hexsha = sha.decode("ascii")
-        return os.path.exists(os.path.join(store.path, hexsha[:2], hexsha[2:]))
-    return sha in store
-
-
 def store_pack(repo: Repo, pack: bytes) -> set[ObjectID]:
     """Check and store a fetched pack (as `apply_pack` with ``complete``); its ids.
 
@@ -115,7 +103,7 @@ def store_pack(repo: Repo, pack: bytes) -> set[ObjectID]:
     except InvalidObject as exc:
         raise PackError(f"it holds an invalid object ({exc})") from exc
     store = repo.object_store
-    lacking = {sha for sha in links - types.keys() if not _present(store, sha)}
+    lacking = {sha for sha in links - types.keys() if not has_object(store, sha)}
     if lacking:
         raise IncompleteHistory(s.decode() for s in lacking)
     for obj in objects:
