@@ -151,7 +151,10 @@ class ShareSync:
         self.stats.rounds += 1
         try:
             client = await self.link.client()
-            result = await self._sync(client, fetch_first=reasons != {"local"})
+            result = await asyncio.wait_for(
+                self._sync(client, fetch_first=reasons != {"local"}),
+                self.engine.options.round_timeout,
+            )
             self.failure = None
             if self._retry is not None:  # the retry of an earlier failure is not needed
                 self._retry.cancel()
@@ -161,6 +164,10 @@ class ShareSync:
             self.coalescer.request("connect")  # once connected again
         except (SyncError, GitWriteError) as exc:
             await self._failed(str(exc))
+        except TimeoutError:
+            # A round must never hold its share forever (one was seen stuck, cause not
+            # yet found): give up on it and try again.
+            await self._failed(f"a sync took over {self.engine.options.round_timeout:.0f} s")
         finally:
             self._activity(busy=False)
 
