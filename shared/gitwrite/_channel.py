@@ -5,7 +5,9 @@ be in flight), `Welcome` completes the handshake, and notices, resync requests,
 going-away and request-less errors become *events* (a queue and an optional callback).
 A `Ping` goes out every ``heartbeat_seconds`` the server asked for; when nothing has
 arrived for three of them the connection is closed. When the connection ends, everything
-waiting fails with `Disconnected`. websockets' exceptions stop here.
+waiting fails with `Disconnected`, and the channel is `closed` from then on, however it
+ended (the reader finished or was stopped, a send found the socket gone, `abandon`): a
+channel never looks open while it cannot carry requests. websockets' exceptions stop here.
 """
 
 from __future__ import annotations
@@ -183,6 +185,27 @@ class Channel:
     def closed(self) -> bool:
         return self._closed is not None
 
+    def abandon(self, reason: str) -> None:
+        """Give up on this connection at once, without a closing handshake: whatever
+        waits fails with `Disconnected` (``reason``), the events end, the socket is cut."""
+        if self._heartbeat is not None:
+            self._heartbeat.cancel()
+        self._fail_all(Disconnected(reason))
+        self._ws.transport.abort()
+
+    def describe(self) -> str:
+        """The connection's state in a few words, for logs and diagnostics."""
+        if self._reader.done():
+            reader = "cancelled" if self._reader.cancelled() else "ended"
+        else:
+            reader = "running"
+        parts = [f"websocket {self._ws.protocol.state.name}", f"reader {reader}"]
+        if self._closed is not None:
+            parts.append(f"closed ({self._closed.message})")
+        if self._retry_ms is not None:
+            parts.append(f"going away (retry in {self._retry_ms} ms)")
+        return ", ".join(parts)
+
     # -- sending --------------------------------------------------------------------
 
     def next_id(self) -> int:
@@ -201,7 +224,11 @@ class Channel:
             try:
                 await self._ws.send(frame)
             except websockets.exceptions.ConnectionClosed as exc:
-                raise self._closing(exc) from exc
+                # websockets raises this only once the connection is gone for good: say so
+                # at once rather than when the reader notices.
+                error = self._closing(exc)
+                self._fail_all(error)
+                raise error from exc
         self.stats.frames_sent += 1
         self.stats.bytes_sent += len(frame)
 
@@ -264,6 +291,10 @@ class Channel:
         except Exception as exc:  # the reader must always fail the waiters on its way out
             logger.exception("sync: the reader stopped")
             self._fail_all(Disconnected(f"the connection failed: {exc}"))
+        except BaseException:
+            # Cancelled: nothing will read this connection again, so it is over.
+            self._fail_all(Disconnected("the connection's reader was stopped"))
+            raise
         else:
             self._fail_all(self._closing(None))
 

@@ -197,6 +197,17 @@ class SyncClient:
     def closed(self) -> bool:
         return self._channel.closed
 
+    def abandon(self, reason: str) -> None:
+        """Drop the connection at once (no closing handshake): requests waiting fail
+        with `Disconnected`, `events` ends. For a connection that cannot be used any more
+        but has not noticed (`close` is the polite way)."""
+        self._channel.abandon(reason)
+
+    def describe(self) -> str:
+        """The connection's state in a few words (websocket state, reader, closed or
+        going away), for logs and diagnostics."""
+        return self._channel.describe()
+
     @property
     def stats(self) -> SyncStats:
         return self._channel.stats

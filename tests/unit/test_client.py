@@ -142,6 +142,40 @@ async def test_notices_reach_the_callback_and_the_event_stream(
         assert [n.seq for n in replayed] == [2]  # type: ignore[attr-defined]
 
 
+async def test_an_abandoned_connection_fails_what_waits_and_ends_its_events(
+    tmp_path: Path,
+) -> None:
+    async with running(tmp_path / "server") as server:
+        client = await connect(server)
+        assert client.describe() == "websocket OPEN, reader running"
+        server.silent = True
+        waiting = asyncio.ensure_future(client.list_refs("novel"))
+        await asyncio.sleep(0.1)
+        client.abandon("given up")
+        with pytest.raises(Disconnected, match="given up"):
+            await asyncio.wait_for(waiting, 5)
+        assert client.closed
+        assert [e async for e in client.events()] == []
+        with pytest.raises(Disconnected, match="given up"):
+            await client.list_refs("novel")
+        assert "closed (given up)" in client.describe()
+        await client.close()
+
+
+async def test_a_connection_whose_reader_stops_is_closed(tmp_path: Path) -> None:
+    async with running(tmp_path / "server") as server:
+        client = await connect(server)
+        server.silent = True
+        waiting = asyncio.ensure_future(client.list_refs("novel"))
+        await asyncio.sleep(0.1)
+        client._channel._reader.cancel()
+        with pytest.raises(Disconnected, match="reader was stopped"):
+            await asyncio.wait_for(waiting, 5)
+        assert client.closed
+        assert "reader cancelled" in client.describe()
+        await client.close()
+
+
 async def test_waiting_requests_fail_when_the_server_goes_away(tmp_path: Path) -> None:
     async with running(tmp_path / "server") as server:
         client = await connect(server)

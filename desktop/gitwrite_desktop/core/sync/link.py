@@ -99,6 +99,22 @@ class AccountLink:
                 return client
             await asyncio.sleep(0.01)
 
+    def discard(self, client: SyncClient, error: Disconnected) -> bool:
+        """A request on ``client`` failed as disconnected: if the connection still looks
+        open (the server said it is going away, or it broke without the reader noticing),
+        drop it now so that the link reconnects and no round is handed it again. Whether
+        it had to be dropped."""
+        if client.closed:
+            return False
+        log.warning(
+            "sync: %s: dropping a connection that failed a request (%s; %s)",
+            self.account.server_url,
+            error.message,
+            client.describe(),
+        )
+        client.abandon(f"dropped after a failed request ({error.message})")
+        return True
+
     def wake(self) -> None:
         """Stop waiting to reconnect (sign-in, "sync now")."""
         self.backoff.reset()

@@ -18,13 +18,19 @@ A `ShareSync` runs rounds, one at a time (`Coalescer`): a save asks for one
    offered again, and the share shows an error saying the writer's saves are kept on
    this computer.
 
-A connection lost mid-round asks for another round, run after the reconnect. Other
-failures show as the share's error and the round is retried after a pause.
+A connection lost mid-round asks for another round, run after the reconnect; if that
+connection still looks open (the server said it is going away, or it broke without its
+reader noticing), it is dropped first (`AccountLink.discard`), so a round is never
+handed the same dead connection again. Other failures show as the share's error and the
+round is retried after a pause. A round still running `EngineOptions.round_timeout`
+after it got its connection is given up and retried, and where it waited is written
+down (`ShareStats.stuck`).
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import random
 from dataclasses import dataclass, replace
@@ -34,6 +40,7 @@ from typing import TYPE_CHECKING
 from gitwrite.client import Disconnected, SyncClient, SyncError
 from gitwrite.errors import GitWriteError
 from gitwrite.protocol import ErrorCode, Fetch, FetchResult, Push, PushResult, RefUpdate
+from gitwrite_desktop.core.sync import stuck
 from gitwrite_desktop.core.sync.debounce import Coalescer
 from gitwrite_desktop.core.sync.operations import (
     BuildPacks,
@@ -70,6 +77,13 @@ class ShareStats:
     skipped: int = 0
     refused: int = 0
     failures: int = 0
+    timeouts: int = 0
+    dropped: int = 0
+    """Connections dropped because a request failed on them while they looked open."""
+    phase: str = "idle"
+    """What the running round is doing (``idle`` between rounds)."""
+    stuck: str = ""
+    """Where the last round given up for taking too long was waiting (`stuck`)."""
 
 
 REFUSED = {ErrorCode.FORBIDDEN, ErrorCode.INVALID_REF}
@@ -149,30 +163,53 @@ class ShareSync:
     async def _round(self, reasons: frozenset[str]) -> None:
         self._activity(busy=True)
         self.stats.rounds += 1
+        work: asyncio.Task[Integrated] | None = None
+        client: SyncClient | None = None
         try:
+            self.stats.phase = "waiting for the connection"  # as long as offline: no timeout
             client = await self.link.client()
-            result = await asyncio.wait_for(
-                self._sync(client, fetch_first=reasons != {"local"}),
-                self.engine.options.round_timeout,
+            work = asyncio.get_running_loop().create_task(
+                self._sync(client, fetch_first=reasons != {"local"})
             )
+            await asyncio.wait({work}, timeout=self.engine.options.round_timeout)
+            if not work.done():
+                await self._give_up(work)
+                return
+            result = work.result()
             self.failure = None
             if self._retry is not None:  # the retry of an earlier failure is not needed
                 self._retry.cancel()
                 self._retry = None
             self._finished(result)
-        except Disconnected:
+        except Disconnected as exc:
+            if client is not None and self.link.discard(client, exc):
+                self.stats.dropped += 1
             self.coalescer.request("connect")  # once connected again
         except (SyncError, GitWriteError) as exc:
             await self._failed(str(exc))
-        except TimeoutError:
-            # A round must never hold its share forever (one was seen stuck, cause not
-            # yet found): give up on it and try again.
-            await self._failed(f"a sync took over {self.engine.options.round_timeout:.0f} s")
         finally:
+            if work is not None and not work.done():  # the share was closed meanwhile
+                work.cancel()
+            self.stats.phase = "idle"
             self._activity(busy=False)
+
+    async def _give_up(self, work: asyncio.Task[Integrated]) -> None:
+        """A round must never hold its share forever: say where it waits, end it, retry."""
+        phase = self.stats.phase
+        where = stuck.awaiting(work)
+        writer = stuck.running(self.engine.desktop.writer.thread)
+        self.stats.timeouts += 1
+        self.stats.stuck = f"{phase}: {where}; writer thread: {writer}"
+        log.error("sync: %s: a round is stuck while %s", self.repository, self.stats.stuck)
+        work.cancel()
+        with contextlib.suppress(asyncio.CancelledError, Exception):
+            await work
+        timeout = self.engine.options.round_timeout
+        await self._failed(f"a sync took over {timeout:.0f} s ({phase})")
 
     async def _pause(self) -> None:
         if self.contention:
+            self.stats.phase = "pausing after a lost race"
             window = self.engine.options.stale_pause * 2 ** min(self.contention, 8)
             await asyncio.sleep(random.uniform(0, min(1.0, window)))
 
@@ -182,6 +219,7 @@ class ShareSync:
         passed = 0
         for _attempt in range(options.max_rounds):
             fetched = await self._fetch(client) if fetch_first else None
+            self.stats.phase = "integrating (writer thread)"
             done = await self.engine.run_op(Integrate(self.share, fetched, frozenset(self.refused)))
             self.haves = done.haves
             if not done.pushes:
@@ -194,6 +232,7 @@ class ShareSync:
                 self.stats.skipped += 1
                 continue
             passed = 0
+            self.stats.phase = "building packs (writer thread)"
             packs = await self.engine.run_op(BuildPacks(self.share, done.pushes))
             recorded = await self._push(client, packs)
             if recorded is not None:
@@ -207,7 +246,9 @@ class ShareSync:
 
     async def _fetch(self, client: SyncClient) -> FetchedPack:
         if self.haves is None:
+            self.stats.phase = "listing haves (writer thread)"
             self.haves = await self.engine.run_op(Haves(self.share))
+        self.stats.phase = "fetching"
         request = Fetch(id=client.next_id(), repo=self.repository, haves=list(self.haves))
         answer = await client.request(request)
         assert isinstance(answer, FetchResult)
@@ -229,6 +270,7 @@ class ShareSync:
                 id=client.next_id(), repo=self.repository, updates=[update], pack=ready.pack
             )
             self.link.expect(self.repository, planned.ref, planned.new)
+            self.stats.phase = f"pushing {planned.ref}"
             try:
                 answer = await client.request(message)
             except SyncError as exc:
@@ -254,6 +296,7 @@ class ShareSync:
         recorded = None
         if pushed or any(p.adopt for p in refused):
             operation = RecordPushes(self.share, tuple(pushed), tuple(refused))
+            self.stats.phase = "recording pushes (writer thread)"
             recorded = await self.engine.run_op(operation)
             self.haves = recorded.haves
         if raced:
