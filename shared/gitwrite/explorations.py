@@ -31,10 +31,10 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from typing import TYPE_CHECKING
 
-from dulwich.graph import can_fast_forward
 from dulwich.objects import Commit, ObjectID
 from dulwich.refs import Ref, check_ref_format
 
+from gitwrite.ancestry import ancestry
 from gitwrite.errors import (
     ExplorationError,
     ExplorationExists,
@@ -230,7 +230,7 @@ class Explorations:
 
     def is_ancestor(self, ancestor: ObjectID, of: ObjectID | None) -> bool:
         """Whether the save ``ancestor`` is ``of`` or one of its earlier saves."""
-        return of is not None and can_fast_forward(self.project.repo, ancestor, of)
+        return of is not None and ancestry(self.project.repo).is_ancestor(ancestor, of)
 
     def _describe(self, branches: list[str]) -> list[Exploration]:
         names = self._display_names(branches)

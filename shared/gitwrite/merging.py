@@ -38,11 +38,11 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
-from dulwich.graph import find_merge_base
 from dulwich.index import ConflictedIndexEntry, IndexEntry
 from dulwich.objects import Blob, ObjectID
 
 from gitwrite import prose
+from gitwrite.ancestry import ancestry
 from gitwrite.errors import MergeError, MergeInProgress, NoMergeInProgress, UnresolvedConflicts
 from gitwrite.mergestate import FileConflict, MergeFiles, MergeState, has_markers, kind_of
 from gitwrite.paths import check_path
@@ -183,7 +183,7 @@ class Merger:
             raise MergeError("the current exploration has no save yet")
         if explorations.is_ancestor(theirs, ours):
             return MergeOutcome(MergeStatus.UP_TO_DATE, their_name)
-        bases = find_merge_base(project.repo, [ours, theirs])
+        bases = ancestry(project.repo).merge_bases(ours, theirs)
         if not bases:
             raise MergeError(f"{their_name!r} shares no save with the current exploration")
         base = bases[0]

@@ -29,7 +29,6 @@ import random
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from dulwich.graph import can_fast_forward
 from dulwich.objects import ObjectID
 from dulwich.refs import Ref
 
@@ -162,7 +161,7 @@ def _integrate(
     if local is None or explorations.is_ancestor(local, theirs):
         _fast_forward(project, ref, local, theirs)
         return _Step.FAST_FORWARDED, None
-    if can_fast_forward(project.repo, theirs, local):
+    if explorations.is_ancestor(theirs, local):
         return _Step.PUSH, None
     our_name = explorations.display_name(project.current_branch)
     outcome = explorations.merger.merge_commit(

@@ -17,11 +17,11 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
-from dulwich.graph import can_fast_forward
 from dulwich.objects import ObjectID
 from dulwich.refs import Ref
 
 from gitwrite import remotes
+from gitwrite.ancestry import ancestry
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
@@ -163,6 +163,6 @@ def needs_push(project: Project, server: Mapping[str, ObjectID]) -> bool:
             continue
         if theirs is None or ref.startswith("refs/tags/") or theirs not in repo.object_store:
             return True
-        if not can_fast_forward(repo, sha, theirs):  # ours is not already in theirs
+        if not ancestry(repo).is_ancestor(sha, theirs):  # ours is not already in theirs
             return True
     return False

@@ -22,6 +22,7 @@ from dulwich.objects import ObjectID
 from dulwich.refs import Ref
 
 from gitwrite import remotes
+from gitwrite.ancestry import ancestry
 from gitwrite.client import SyncError
 from gitwrite.errors import MergeInProgress, SaveConflict
 from gitwrite.packs import IncompleteHistory, MissingBases, PackError, build_push_pack
@@ -30,7 +31,6 @@ from gitwrite_desktop.core import syncstate
 from gitwrite_desktop.core.changes import Changes
 from gitwrite_desktop.core.context import merging
 from gitwrite_desktop.core.operations import Operation
-from gitwrite_desktop.core.sync.ancestry import ancestry
 from gitwrite_desktop.core.sync.errors import NothingToResolve
 from gitwrite_desktop.core.sync.reconcile import (
     PlannedPush,

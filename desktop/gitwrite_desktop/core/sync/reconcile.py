@@ -39,9 +39,9 @@ from dulwich.objects import ObjectID
 from dulwich.refs import Ref
 
 from gitwrite import remotes
+from gitwrite.ancestry import ancestry
 from gitwrite.protocol import ZERO_ID
 from gitwrite_desktop.core.context import merging
-from gitwrite_desktop.core.sync.ancestry import ancestry
 from gitwrite_desktop.core.sync.annotations import union_merge
 from gitwrite_desktop.core.sync.treemerge import SyncConflict, make_commit, merge_saves, write_tree
 from gitwrite_desktop.core.sync.workfolder import changed_paths, fast_forward, write_changes

@@ -21,11 +21,11 @@ from typing import TYPE_CHECKING
 from dulwich.index import commit_tree
 from dulwich.objects import Blob, Commit, ObjectID, Tree
 
+from gitwrite.ancestry import ancestry
 from gitwrite.errors import UnresolvedConflicts
 from gitwrite.mergestate import FileConflict
 from gitwrite.merging import merge_file
 from gitwrite.paths import check_path
-from gitwrite_desktop.core.sync.ancestry import ancestry
 
 if TYPE_CHECKING:
     from gitwrite.project import Project

@@ -1,20 +1,24 @@
-"""Ancestry questions a sync asks many times: is one save in another's history, and what
-is the last save two histories share (the merge base).
+"""Ancestry questions asked on every merge and every sync: is one save in another's
+history, and what are the last saves two histories share (the merge bases).
 
-dulwich answers both by walking commits in commit-time order (`dulwich.graph`), which
-cannot stop early when many saves carry the same second, as a busy shared project's
-saves and merges do: on a 1,000-save history with 56 merges, one ``find_merge_base``
-took ~190 ms and an ancestry test ~14 ms, and a sync asks for them on every round.
-Here each commit gets its *generation* (1 + the largest of its parents', as git's
-commit-graph keeps it), computed once per repository and remembered (commits never
-change): a walk in generation order stops as soon as nothing left can matter, so both
-answers cost a handful of commit reads after the first.
+dulwich answers both (`dulwich.graph`) by walking commits in commit-time order, which
+goes wrong when many saves carry the same second, as a writer's autosaves and a busy
+shared project's merges do: on random histories whose commits all share one second,
+dulwich's ``can_fast_forward`` and ``find_merge_base`` disagreed with a plain walk in
+about one pair of commits in twenty (a wrong merge base makes a three-way merge see
+changes that are not there), and they are slow there too (on a 1,000-save history with
+56 merges, one merge base took ~190 ms). Here each commit gets its *generation* (1 + the
+largest of its parents', as git's commit-graph keeps it), computed once and remembered
+(commits never change): a walk in generation order is exact whatever the clocks said,
+and stops as soon as nothing left can matter, so both answers cost a handful of commit
+reads after the first.
 """
 
 from __future__ import annotations
 
 import heapq
 import os
+import threading
 from collections import OrderedDict
 from typing import TYPE_CHECKING
 
@@ -22,7 +26,7 @@ from dulwich.objects import Commit
 
 if TYPE_CHECKING:
     from dulwich.objects import ObjectID
-    from dulwich.repo import Repo
+    from dulwich.repo import BaseRepo
 
 _ONE, _TWO, _STALE = 1, 2, 4
 
@@ -30,7 +34,7 @@ _ONE, _TWO, _STALE = 1, 2, 4
 class Ancestry:
     """Generations and parents of one repository's commits, remembered."""
 
-    def __init__(self, repo: Repo) -> None:
+    def __init__(self, repo: BaseRepo) -> None:
         self.repo = repo
         self._parents: dict[ObjectID, tuple[ObjectID, ...]] = {}
         self._generation: dict[ObjectID, int] = {}
@@ -164,21 +168,26 @@ class Ancestry:
 
 _REMEMBERED = 32
 _CACHE: OrderedDict[str, Ancestry] = OrderedDict()
+_CACHE_LOCK = threading.Lock()
 
 
-def ancestry(repo: Repo) -> Ancestry:
+def ancestry(repo: BaseRepo) -> Ancestry:
     """The remembered ancestry of ``repo``'s repository (by its objects folder: commits
     never change, and a project synced in the background is opened afresh for each
-    operation). The last `_REMEMBERED` repositories used are kept."""
-    key = os.path.realpath(repo.object_store.path) if hasattr(repo.object_store, "path") else ""
-    known = _CACHE.get(key) if key else None
-    if known is None:
-        known = Ancestry(repo)
-        if key:
-            _CACHE[key] = known
+    operation). The last `_REMEMBERED` repositories used are kept; a repository without
+    a folder (in memory) gets a fresh one each time."""
+    store = repo.object_store
+    path = getattr(store, "path", None)
+    if not isinstance(path, str):
+        return Ancestry(repo)
+    key = os.path.realpath(path)
+    with _CACHE_LOCK:
+        known = _CACHE.get(key)
+        if known is None:
+            known = _CACHE[key] = Ancestry(repo)
             while len(_CACHE) > _REMEMBERED:
                 _CACHE.popitem(last=False)
-    else:
-        known.repo = repo  # read with the caller's open repository
-        _CACHE.move_to_end(key)
+        else:
+            known.repo = repo  # read with the caller's open repository
+            _CACHE.move_to_end(key)
     return known
