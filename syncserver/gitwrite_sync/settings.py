@@ -87,6 +87,7 @@ class Settings:
     argon2_memory_kib: int = 64 * 1024
     argon2_parallelism: int = 4
     embedded_worker: bool = True
+    worker_settle_ms: int = 300
     extra: dict[str, str] = field(default_factory=dict)
 
     @property
@@ -130,4 +131,5 @@ class Settings:
             embedded_worker=_bool(
                 env, "GITWRITE_EMBEDDED_WORKER", database_url.startswith("sqlite")
             ),
+            worker_settle_ms=_int(env, "GITWRITE_WORKER_SETTLE_MS", 300),
         )

@@ -95,7 +95,9 @@ def percentiles(samples: list[float]) -> dict[str, float]:
     return {"p50": cut[49], "p90": cut[89], "p99": cut[98], "max": ordered[-1]}
 
 
-def bench_gitwrite(base_url: str, work: Path, files: dict[str, str], saves: int) -> list[float]:
+def bench_gitwrite(
+    base_url: str, work: Path, files: dict[str, str], saves: int, gap: float
+) -> list[float]:
     a = ClientProcess(work / "a", base_url, "ann")
     b = ClientProcess(work / "b", base_url, "bob")
     try:
@@ -116,7 +118,7 @@ def bench_gitwrite(base_url: str, work: Path, files: dict[str, str], saves: int)
             watch = Watch(work / "b" / "novel" / path, mark)
             saved = a.call(timed_save, project, path, texts[path])
             latencies.append(watch.result() - saved)
-            time.sleep(0.05)
+            time.sleep(gap)
         return latencies
     finally:
         a.close()
@@ -162,21 +164,38 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
     parser.add_argument("--saves", type=int, default=200, help="saves timed (200)")
     parser.add_argument("--postgres", action="store_true", help="the server on PostgreSQL")
+    parser.add_argument(
+        "--gap", type=float, default=0.05, help="seconds between one save's arrival and the next"
+    )
+    parser.add_argument(
+        "--no-worker",
+        action="store_true",
+        help="no background worker (no search indexing after each push)",
+    )
     args = parser.parse_args(argv)
     files = dict(chapters("pride_and_prejudice"))
     work = Path(tempfile.mkdtemp(prefix="gitwrite-bench-"))
     pg = PostgresServer.start() if args.postgres else None
     try:
         url = pg.create_database("bench") if pg is not None else None
-        server = ServerProcess.start(work / "server", database_url=url)
+        # The search indexer runs in the server process on both databases (on PostgreSQL
+        # an admin may run it in worker processes instead), so the two compare alike.
+        worker = "false" if args.no_worker else "true"
+        server = ServerProcess.start(
+            work / "server", database_url=url, GITWRITE_EMBEDDED_WORKER=worker
+        )
         try:
             load = os.getloadavg()[0]
-            ours = bench_gitwrite(server.base_url, work, files, args.saves)
+            ours = bench_gitwrite(server.base_url, work, files, args.saves, args.gap)
         finally:
             server.stop()
         theirs = bench_git(work, files, args.saves)
         where = "PostgreSQL 15" if pg is not None else "SQLite (embedded default)"
-        print(f"save at A -> text on disk at B, {args.saves} saves, server on {where}")
+        indexing = "no search indexing" if args.no_worker else "search indexed in-process"
+        print(
+            f"save at A -> text on disk at B, {args.saves} saves {args.gap:.2f} s apart, "
+            f"server on {where}, {indexing}"
+        )
         print(f"load average before: {load:.1f}, after: {os.getloadavg()[0]:.1f}")
         report("GitWrite (push, notice, fetch, work folder)", ours)
         report("git commit; push; pull --ff-only at once", theirs)

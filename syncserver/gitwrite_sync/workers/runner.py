@@ -151,7 +151,11 @@ class Worker:
         """Work until ``stop`` is set; a database outage is waited out, not fatal.
 
         Between polls it sleeps until a job is committed in this process (its engine's
-        `gitwrite_sync.workers.wakeup.JobSignal`), ``poll_seconds`` pass, or ``stop``.
+        `gitwrite_sync.workers.wakeup.JobSignal`), ``poll_seconds`` pass, or ``stop``;
+        then it lets ``settings.worker_settle_ms`` pass before claiming. A push's index
+        job thus starts after the fetches that push sets off (in the embedded default
+        they share this process), and a burst of pushes is indexed in one run: a job
+        brings its repository's index up to date, so the others find nothing to do.
         """
         signal = signal_for(self.db.primary.sync_engine)
         log.info("worker %s running job kinds %s", self.worker_id, ", ".join(self.registry))
@@ -163,3 +167,4 @@ class Worker:
             except Exception:
                 log.exception("worker %s: cannot reach the job queue; retrying", self.worker_id)
             await _idle(stop, signal.wait(self.poll_seconds))
+            await _idle(stop, asyncio.sleep(self.settings.worker_settle_ms / 1000, False))

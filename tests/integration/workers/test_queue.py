@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import AsyncIterator
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -146,12 +148,12 @@ async def test_fail_retries_later_or_keeps_the_error(db: Database) -> None:
 async def test_worker_runs_handlers_and_retries_failures(
     db: Database, database_url: str, tmp_path: Path
 ) -> None:
-    seen: list[object] = []
+    seen: list[int] = []
     registry = JobRegistry()
 
     @registry.register("test.echo")
     async def echo(ctx: JobContext) -> None:
-        seen.append(ctx.payload["i"])
+        seen.append(int(ctx.payload["i"]))
 
     @registry.register("test.boom")
     async def boom(ctx: JobContext) -> None:
@@ -197,3 +199,33 @@ async def test_worker_loop_runs_until_stopped_and_schedules_periodic_jobs(
     await worker.schedule_periodic(now=datetime.now(UTC) + timedelta(hours=2))
     await worker.schedule_periodic(now=datetime.now(UTC) + timedelta(hours=4))
     assert [j.kind for j in await jobs(db)] == ["test.tick"]
+
+
+@pytest.mark.parametrize("settle_ms", [0, 300])
+async def test_a_woken_worker_lets_the_settle_time_pass_before_claiming(
+    db: Database, database_url: str, tmp_path: Path, settle_ms: int
+) -> None:
+    ran: list[float] = []
+    registry = JobRegistry()
+
+    @registry.register("test.echo")
+    async def echo(ctx: JobContext) -> None:
+        ran.append(time.monotonic())
+
+    settings = replace(settings_for(database_url, tmp_path), worker_settle_ms=settle_ms)
+    worker = Worker(db, settings, registry, poll_seconds=30)  # only a commit wakes it
+    stop = asyncio.Event()
+    task = asyncio.create_task(worker.run(stop))
+    await asyncio.sleep(0.2)  # idle now: waiting to be woken
+    async with db.write() as session:
+        for i in range(3):  # a burst, committed at once
+            await queue.enqueue(session, "test.echo", {"i": i})
+    committed = time.monotonic()
+    while len(ran) < 3:
+        await asyncio.sleep(0.01)
+    assert settle_ms / 1000 <= ran[0] - committed < settle_ms / 1000 + 2
+    assert ran[-1] - ran[0] < 1  # the burst runs back to back, not a settle each
+    stopping = time.monotonic()
+    stop.set()
+    await asyncio.wait_for(task, timeout=10)
+    assert time.monotonic() - stopping < 1
