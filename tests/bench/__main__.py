@@ -35,6 +35,8 @@ def main(argv: list[str] | None = None) -> None:
     sync.main(["--saves", str(saves), "--rounds", str(rounds)])
     print("\n## Desktop sync: a save at A to the text on disk at B\n")
     desktop_sync.main(["--saves", "50" if args.quick else "200"])
+    print()  # and at a writer's pace, a save a second
+    desktop_sync.main(["--saves", "50" if args.quick else "100", "--gap", "1.0"])
     print("\n## Server REST and search\n")
     rest.main(["--quick"] if args.quick else [])
 
