@@ -41,7 +41,7 @@ FAST = EngineOptions(
     retry_after=0.3,
     stale_pause=0.02,
     max_rounds=200,
-    round_timeout=60.0,
+    stall_timeout=60.0,
 )
 """Short waits: tests reconnect in fractions of a second, not in up to a minute."""
 

@@ -231,7 +231,7 @@ def test_twenty_clients_fifty_saves_flaky_network_and_a_restart_converge(
             totals.update({k: v for k, v in asdict(stats).items() if isinstance(v, int)})
             if stats.timeouts:
                 stuck.append(f"{client.name}: {stats.timeouts} round(s) given up; {stats.stuck}")
-    assert not stuck, "rounds outlived round_timeout:\n" + "\n".join(stuck)
+    assert not stuck, "rounds waited over stall_timeout in one step:\n" + "\n".join(stuck)
     print(
         f"\n{CLIENTS} clients x {SAVES} saves: set-up {set_up:.1f} s, saving {saving:.1f} s, "
         f"converged {converged:.1f} s after ({rounds} round(s)); proxy connections "

@@ -79,7 +79,8 @@ class EngineOptions:
         request_timeout: Seconds to wait for any one answer from the server.
         stale_pause: First pause after a lost push race (doubling, randomised, ≤ 1 s).
         max_rounds: Fetch-merge-push rounds before a sync gives up for now.
-        round_timeout: Seconds after which a sync still running is given up and retried.
+        stall_timeout: Seconds one step of a round (a request, the writer thread, a pause)
+            may wait before the round is given up and retried.
         retry_after: Seconds before a failed sync is tried again.
         client_name: How the engine introduces itself to the server.
         http_timeout: Seconds for REST calls.
@@ -93,7 +94,7 @@ class EngineOptions:
     request_timeout: float = 60.0
     stale_pause: float = 0.05
     max_rounds: int = 60
-    round_timeout: float = 600.0
+    stall_timeout: float = 600.0
     retry_after: float = 30.0
     client_name: str = "gitwrite-desktop"
     http_timeout: float = 30.0

@@ -22,9 +22,9 @@ A connection lost mid-round asks for another round, run after the reconnect; if 
 connection still looks open (the server said it is going away, or it broke without its
 reader noticing), it is dropped first (`AccountLink.discard`), so a round is never
 handed the same dead connection again. Other failures show as the share's error and the
-round is retried after a pause. A round still running `EngineOptions.round_timeout`
-after it got its connection is given up and retried, and where it waited is written
-down (`ShareStats.stuck`).
+round is retried after a pause. A round one of whose steps (a request, the writer
+thread, a pause) has waited `EngineOptions.stall_timeout` is given up and retried, and
+where it waited is written down (`ShareStats.stuck`).
 """
 
 from __future__ import annotations
@@ -33,6 +33,7 @@ import asyncio
 import contextlib
 import logging
 import random
+import time
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
@@ -83,7 +84,8 @@ class ShareStats:
     phase: str = "idle"
     """What the running round is doing (``idle`` between rounds)."""
     stuck: str = ""
-    """Where the last round given up for taking too long was waiting (`stuck`)."""
+    """Where the last round given up for waiting too long in one step was waiting
+    (`gitwrite_desktop.core.sync.stuck`)."""
 
 
 REFUSED = {ErrorCode.FORBIDDEN, ErrorCode.INVALID_REF}
@@ -133,6 +135,8 @@ class ShareSync:
         )
         self.task = asyncio.get_running_loop().create_task(self.coalescer.run())
         self._retry: asyncio.TimerHandle | None = None
+        self._moved = time.monotonic()
+        """When the running round last moved on to a new step."""
         engine.board.share(self.key, self.share.repository)
 
     @property
@@ -166,13 +170,13 @@ class ShareSync:
         work: asyncio.Task[Integrated] | None = None
         client: SyncClient | None = None
         try:
-            self.stats.phase = "waiting for the connection"  # as long as offline: no timeout
+            self._at("waiting for the connection")  # as long as offline: never given up
             client = await self.link.client()
+            self._at("starting")
             work = asyncio.get_running_loop().create_task(
                 self._sync(client, fetch_first=reasons != {"local"})
             )
-            await asyncio.wait({work}, timeout=self.engine.options.round_timeout)
-            if not work.done():
+            if not await self._progressing(work):
                 await self._give_up(work)
                 return
             result = work.result()
@@ -190,8 +194,25 @@ class ShareSync:
         finally:
             if work is not None and not work.done():  # the share was closed meanwhile
                 work.cancel()
-            self.stats.phase = "idle"
+            self._at("idle")
             self._activity(busy=False)
+
+    def _at(self, phase: str) -> None:
+        """The round moves on to ``phase`` (`ShareStats.phase`; the watchdog's clock)."""
+        self.stats.phase = phase
+        self._moved = time.monotonic()
+
+    async def _progressing(self, work: asyncio.Task[Integrated]) -> bool:
+        """Wait for the round to end; False as soon as one of its steps has waited
+        `EngineOptions.stall_timeout` (a long round that keeps moving, fetching and
+        merging again after lost races, is never cut short)."""
+        stall = self.engine.options.stall_timeout
+        while not work.done():
+            left = self._moved + stall - time.monotonic()
+            if left <= 0:
+                return False
+            await asyncio.wait({work}, timeout=left)
+        return True
 
     async def _give_up(self, work: asyncio.Task[Integrated]) -> None:
         """A round must never hold its share forever: say where it waits, end it, retry."""
@@ -204,12 +225,12 @@ class ShareSync:
         work.cancel()
         with contextlib.suppress(asyncio.CancelledError, Exception):
             await work
-        timeout = self.engine.options.round_timeout
-        await self._failed(f"a sync took over {timeout:.0f} s ({phase})")
+        stall = self.engine.options.stall_timeout
+        await self._failed(f"a sync waited over {stall:.0f} s ({phase})")
 
     async def _pause(self) -> None:
         if self.contention:
-            self.stats.phase = "pausing after a lost race"
+            self._at("pausing after a lost race")
             window = self.engine.options.stale_pause * 2 ** min(self.contention, 8)
             await asyncio.sleep(random.uniform(0, min(1.0, window)))
 
@@ -219,7 +240,7 @@ class ShareSync:
         passed = 0
         for _attempt in range(options.max_rounds):
             fetched = await self._fetch(client) if fetch_first else None
-            self.stats.phase = "integrating (writer thread)"
+            self._at("integrating (writer thread)")
             done = await self.engine.run_op(Integrate(self.share, fetched, frozenset(self.refused)))
             self.haves = done.haves
             if not done.pushes:
@@ -232,7 +253,7 @@ class ShareSync:
                 self.stats.skipped += 1
                 continue
             passed = 0
-            self.stats.phase = "building packs (writer thread)"
+            self._at("building packs (writer thread)")
             packs = await self.engine.run_op(BuildPacks(self.share, done.pushes))
             recorded = await self._push(client, packs)
             if recorded is not None:
@@ -246,9 +267,9 @@ class ShareSync:
 
     async def _fetch(self, client: SyncClient) -> FetchedPack:
         if self.haves is None:
-            self.stats.phase = "listing haves (writer thread)"
+            self._at("listing haves (writer thread)")
             self.haves = await self.engine.run_op(Haves(self.share))
-        self.stats.phase = "fetching"
+        self._at("fetching")
         request = Fetch(id=client.next_id(), repo=self.repository, haves=list(self.haves))
         answer = await client.request(request)
         assert isinstance(answer, FetchResult)
@@ -270,7 +291,7 @@ class ShareSync:
                 id=client.next_id(), repo=self.repository, updates=[update], pack=ready.pack
             )
             self.link.expect(self.repository, planned.ref, planned.new)
-            self.stats.phase = f"pushing {planned.ref}"
+            self._at(f"pushing {planned.ref}")
             try:
                 answer = await client.request(message)
             except SyncError as exc:
@@ -296,7 +317,7 @@ class ShareSync:
         recorded = None
         if pushed or any(p.adopt for p in refused):
             operation = RecordPushes(self.share, tuple(pushed), tuple(refused))
-            self.stats.phase = "recording pushes (writer thread)"
+            self._at("recording pushes (writer thread)")
             recorded = await self.engine.run_op(operation)
             self.haves = recorded.haves
         if raced:
