@@ -123,6 +123,13 @@ def stored(client: Client) -> Tokens:
     return tokens
 
 
+def arrives(client: Client, project_id: str, head: str, path: str, text: str) -> None:
+    """After syncing, ``client``'s project is at ``head`` with ``text`` in ``path``."""
+    assert client.sync_and_wait(60)
+    assert client.head(project_id) == head
+    assert client.read(project_id, path) == text
+
+
 def folder_files(folder: Path) -> dict[str, bytes]:
     """Every file of a folder outside its ``.git``: relative path → bytes."""
     return {
@@ -236,9 +243,7 @@ def test_signing_out_forgets_the_tokens_and_keeps_saves_local_until_signing_in_a
     assert share is not None and share.state is State.ERROR and "signed out" in share.reason
     assert not ann.engine.wait_idle(1)  # a signed-out account is never idle
     assert ann.stats()[pid].pushes == pushes
-    assert bob.sync_and_wait(60)
-    assert bob.head(bid) == shared_head
-    assert bob.read(bid, "chapter-01.md") == CHAPTERS["chapter-01.md"]
+    arrives(bob, bid, shared_head, "chapter-01.md", CHAPTERS["chapter-01.md"])
     assert ann.head(pid) == save
 
     # Signing in again (the same account) pushes it.
@@ -248,9 +253,7 @@ def test_signing_out_forgets_the_tokens_and_keeps_saves_local_until_signing_in_a
     assert ann.engine.wait_idle(60)
     report = ann.wait_for(lambda r: online(r, again.id), timeout=30)
     assert report.state is State.ONLINE
-    assert bob.sync_and_wait(60)
-    assert bob.head(bid) == save
-    assert bob.read(bid, "chapter-01.md") == text
+    arrives(bob, bid, save, "chapter-01.md", text)
 
 
 def test_after_signing_out_the_status_says_signed_out_and_never_reconnecting(
@@ -347,9 +350,7 @@ def test_an_expired_access_token_is_refreshed_and_syncing_goes_on(
         assert now.access_expires_at is not None and now.access_expires_at > datetime.now(UTC)
         assert whoami(server.base_url, now.access_token)["email"] == email
         latest = now
-        assert bob.sync_and_wait(60)
-        assert bob.head(bid) == save
-        assert bob.read(bid, "chapter-02.md") == text
+        arrives(bob, bid, save, "chapter-02.md", text)
 
 
 # -- 4. sharing ---------------------------------------------------------------------------

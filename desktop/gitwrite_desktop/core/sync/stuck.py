@@ -1,9 +1,9 @@
 """Saying where a sync that takes too long is waiting (for the log and diagnostics).
 
-A round one of whose steps waits `EngineOptions.stall_timeout` is given up; before that, the chain
-of ``await`` it is suspended in is written down (each coroutine's function and line, down
-to the future at the bottom), with what the writer thread is running at that moment,
-since most of a round waits for one or the other.
+A round one of whose steps waits `EngineOptions.stall_timeout` is given up; before that,
+the chain of ``await`` it is suspended in is written down (each coroutine's function and
+line, down to the future at the bottom), with what the writer thread is running at that
+moment, since most of a round waits for one or the other.
 """
 
 from __future__ import annotations

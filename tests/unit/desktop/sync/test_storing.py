@@ -79,6 +79,15 @@ def entry_types(pack: bytes) -> list[int]:
     return [u.pack_type_num for u in data.iter_unpacked()]
 
 
+def save_objects(source: Repo, save: ObjectID) -> set[ObjectID]:
+    """The save's commit, its tree and its chapter: what a one-chapter save adds."""
+    commit = source.object_store[save]
+    assert isinstance(commit, Commit)
+    tree = source.object_store[commit.tree]
+    assert isinstance(tree, Tree)
+    return {save, commit.tree, tree[CHAPTER][1]}
+
+
 def test_a_small_thin_pack_is_stored_as_loose_objects(tmp_path: Path) -> None:
     source, old, new = two_saves(tmp_path / "source")
     pack = build_push_pack(source, [new], [old])
@@ -87,17 +96,13 @@ def test_a_small_thin_pack_is_stored_as_loose_objects(tmp_path: Path) -> None:
     target = receiver(tmp_path / "target", source, old)
     before, packs = contents(target)
     stored = store_pack(target, pack)
-    commit = source.object_store[new]
-    assert isinstance(commit, Commit)
-    tree = source.object_store[commit.tree]
-    assert isinstance(tree, Tree)
-    assert stored == {new, commit.tree, tree[CHAPTER][1]}
+    assert stored == save_objects(source, new)
     after, packs_after = contents(target)
     assert after == before | stored
     assert packs_after == packs == []
     store = target.object_store
     assert all(store.contains_loose(sha) for sha in stored)
-    blob = store[tree[CHAPTER][1]]
+    [blob] = [store[sha] for sha in stored if store[sha].type_num == Blob.type_num]
     assert isinstance(blob, Blob)
     assert blob.data == EDITED
     target.refs[Ref(b"refs/heads/main")] = new
@@ -197,11 +202,7 @@ def test_a_pack_at_the_limit_is_stored_as_a_pack_file(
     target = receiver(tmp_path / "target", source, old)
     before, _ = contents(target)
     stored = store_pack(target, pack)
-    commit = source.object_store[new]
-    assert isinstance(commit, Commit)
-    tree = source.object_store[commit.tree]
-    assert isinstance(tree, Tree)
-    sent = {new, commit.tree, tree[CHAPTER][1]}
+    sent = save_objects(source, new)
     # As apply_pack's, the ids include the delta base it copied in to make the pack whole.
     old_commit = source.object_store[old]
     assert isinstance(old_commit, Commit)
